@@ -1,0 +1,1 @@
+"""RNN Playground's engine: recurrent networks, data and training in NumPy, no UI."""

@@ -1,0 +1,20 @@
+"""Suite-wide settings: the browser layer is marked `e2e` so `pytest -m "not e2e"` runs the fast layers."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+E2E_DIR = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    found = chromium if os.access(chromium, os.X_OK) else "none (browser tests are skipped outside CI)"
+    return f"e2e browser: {found}"
