@@ -1,0 +1,186 @@
+"""The two dataset types every sequence source becomes: regression series and character text.
+
+Both are plain containers built by the functions in this package; nothing here reads files.
+Arrays are time-major like the rest of the engine: windows are ``(T, B, C)`` with ``T = seq_len``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnn_core.errors import PlaygroundError
+
+UNKNOWN_CHAR = "\ufffd"
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SeriesDataset:
+    """Many-to-one regression: a window of ``seq_len`` rows predicts the next target value.
+
+    Row ``t`` of ``raw`` is the target of the window ``raw[t - seq_len : t]``. Training windows
+    come first in time, validation windows after them (see :mod:`rnn_core.data.windows`).
+
+    Attributes
+    ----------
+    name : str
+        ``"sine"`` or the file name.
+    columns : list[str]
+        ``[target, *extra_inputs]``; the model sees the target's own past plus the extras.
+    x_axis : ndarray, shape (N,)
+        Row positions (float) or ``datetime64[ns]`` values, for charts.
+    x_label : str
+        ``"x"``, ``"row"`` or the date column's name.
+    raw : ndarray, shape (N, C)
+        Cleaned values in original units, float64, column 0 is the target.
+    seq_len : int
+        Window length ``T``.
+    train_X, val_X : ndarray, shape (T, B, C)
+        Normalised input windows. They are read-only strided views of one normalised copy of
+        ``raw`` (no per-window copies); index a batch out of them rather than copying them whole.
+    train_y, val_y : ndarray, shape (B, 1)
+        Normalised targets.
+    train_idx, val_idx : ndarray, shape (B,)
+        Row in ``raw`` of each window's target.
+    input_shift, input_scale : ndarray, shape (C,)
+        ``raw = normalised * scale + shift``; statistics from the training rows only.
+    target_shift, target_scale : float
+        The same for the target (equal to column 0's statistics).
+    baselines : dict[str, float]
+        ``persistence_rmse, persistence_mae, mean_rmse, mean_mae, linear_rmse, linear_mae`` on the
+        validation windows, in original units.
+    report : dict
+        ``rows, missing_filled, missing_dropped, infinite, encoding, notes, unusable_columns,
+        date_column`` and source-specific extras.
+    """
+
+    kind: str = "regression"
+    name: str
+    columns: list[str]
+    x_axis: np.ndarray
+    x_label: str
+    raw: np.ndarray
+    seq_len: int
+    train_X: np.ndarray
+    train_y: np.ndarray
+    val_X: np.ndarray
+    val_y: np.ndarray
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    input_shift: np.ndarray
+    input_scale: np.ndarray
+    target_shift: float
+    target_scale: float
+    baselines: dict[str, float] = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
+
+    def to_raw(self, y_norm) -> np.ndarray:
+        """Map normalised target values (any shape) back to original units."""
+        return np.asarray(y_norm, dtype=np.float64) * self.target_scale + self.target_shift
+
+    def normalise(self, raw_rows) -> np.ndarray:
+        """Map raw input rows ``(..., C)`` to the normalised inputs the model sees."""
+        rows = np.asarray(raw_rows, dtype=np.float64)
+        if rows.shape[-1:] != (self.input_size,):
+            raise PlaygroundError(
+                f"rows to normalise must end in {self.input_size} column(s) ({', '.join(self.columns)}); "
+                f"got shape {rows.shape}"
+            )
+        return (rows - self.input_shift) / self.input_scale
+
+    @property
+    def input_size(self) -> int:
+        """Number of input columns ``C``."""
+        return int(self.raw.shape[1])
+
+    @property
+    def train_windows(self) -> int:
+        return int(self.train_y.shape[0])
+
+    @property
+    def val_windows(self) -> int:
+        return int(self.val_y.shape[0])
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class TextDataset:
+    """Characters as integer ids, split by position into a training and a validation stream.
+
+    Attributes
+    ----------
+    vocab : list[str]
+        Id -> character, sorted by code point; when the vocabulary is capped the unknown bucket
+        ``'\\ufffd'`` comes last.
+    counts : dict[str, int]
+        Occurrences of each vocabulary entry in the whole (processed) text.
+    train_ids : ndarray, shape (Ntr,)
+        int64 ids of the first part of the text.
+    val_ids : ndarray, shape (Nva,)
+        int64 ids of the rest.
+    baselines : dict[str, float]
+        ``unigram_bpc, bigram_bpc``: bits per validation character of add-one smoothed n-gram
+        models fitted on the training stream.
+    report : dict
+        ``chars, undecodable, lowercased, unknown, notes``.
+    """
+
+    kind: str = "text"
+    name: str
+    vocab: list[str]
+    counts: dict[str, int]
+    train_ids: np.ndarray
+    val_ids: np.ndarray
+    seq_len: int
+    baselines: dict[str, float] = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    @property
+    def input_size(self) -> int:
+        return len(self.vocab)
+
+    @property
+    def unknown_id(self) -> int | None:
+        """Id of the unknown bucket, or None when the vocabulary was not capped."""
+        if self.report.get("capped") and self.vocab and self.vocab[-1] == UNKNOWN_CHAR:
+            return len(self.vocab) - 1
+        return None
+
+    def encode(self, text: str) -> np.ndarray:
+        """Characters -> int64 ids ``(len(text),)``, lowercasing first if the dataset did.
+
+        Characters outside the vocabulary go to the unknown bucket when there is one; otherwise
+        they are a :class:`PlaygroundError` naming them.
+        """
+        if self.report.get("lowercased"):
+            text = text.lower()
+        index = {c: i for i, c in enumerate(self.vocab)}
+        unknown = self.unknown_id
+        ids = np.empty(len(text), dtype=np.int64)
+        missing: list[str] = []
+        for k, ch in enumerate(text):
+            i = index.get(ch, unknown)
+            if i is None:
+                if ch not in missing:
+                    missing.append(ch)
+                i = 0
+            ids[k] = i
+        if missing:
+            shown = ", ".join(repr(c) for c in missing[:10])
+            raise PlaygroundError(
+                f"text contains characters not in the vocabulary: {shown}; remove them or "
+                "rebuild the dataset with a vocabulary cap (unknown bucket)"
+            )
+        return ids
+
+    def decode(self, ids) -> str:
+        """Ids (any iterable of ints) -> string."""
+        arr = np.asarray(ids, dtype=np.int64).ravel()
+        if arr.size and (arr.min() < 0 or arr.max() >= len(self.vocab)):
+            lo, hi = int(arr.min()), int(arr.max())
+            raise PlaygroundError(f"character ids must be from 0 to {len(self.vocab) - 1}; got {lo}..{hi}")
+        return "".join(self.vocab[i] for i in arr.tolist())
