@@ -1,0 +1,221 @@
+"""Optimizers with PyTorch's exact update rules, and gradient clipping.
+
+Each update follows the single-tensor code path of ``torch.optim`` (version 2.x) with
+weight decay 0, so a run tracks PyTorch's to rounding error:
+
+* ``sgd``       p -= lr g
+* ``momentum``  b = momentum b + g  (b = g on the first step; dampening 0, no Nesterov); p -= lr b
+* ``adagrad``   s += g^2;  p -= lr g / (sqrt(s) + 1e-10)
+* ``rmsprop``   v = 0.99 v + 0.01 g^2;  p -= lr g / (sqrt(v) + 1e-8)
+* ``adam``      m = m + 0.1 (g - m);  v = 0.999 v + 0.001 g^2;
+                p -= (lr / (1 - 0.9^t)) m / (sqrt(v) / sqrt(1 - 0.999^t) + 1e-8)
+
+State arrays are keyed ``"<slot>:<param name>"`` (e.g. ``"exp_avg:rnn.weight_hh_l0"``) plus
+``"step"`` and ``"lr"``, so :meth:`Optimizer.state_dict` can go straight into an ``.npz``.
+``lr`` may be changed between steps; the state is kept.
+
+Clipping (:func:`clip_gradients`) follows ``torch.nn.utils.clip_grad_norm_`` (factor
+``clip_norm / (norm + 1e-6)`` when below 1) and then ``clip_grad_value_`` (clamp each element).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_core.config import OPTIMIZERS
+from rnn_core.errors import PlaygroundError
+
+
+class Optimizer:
+    """Base class: in-place updates of a dict of parameters, state keyed by parameter name.
+
+    Parameters
+    ----------
+    params : dict name -> ndarray, the arrays that :meth:`step` will update in place.
+    lr : learning rate, settable at any time through the ``lr`` attribute.
+    """
+
+    name = "base"
+    slots: tuple[str, ...] = ()
+
+    def __init__(self, params: dict[str, np.ndarray], lr: float):
+        self.lr = float(lr)
+        self.step_count = 0
+        self.state = {slot: {k: np.zeros_like(v) for k, v in params.items()} for slot in self.slots}
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """Update every ``params[name]`` in place from ``grads[name]``."""
+        self.step_count += 1
+        for k, p in params.items():
+            self._update(k, p, grads[k])
+
+    def _update(self, k: str, p: np.ndarray, g: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of all state arrays, plus ``step`` and ``lr`` as 0-d arrays."""
+        d = {"step": np.array(self.step_count, dtype=np.int64), "lr": np.array(self.lr)}
+        for slot, arrays in self.state.items():
+            for k, v in arrays.items():
+                d[f"{slot}:{k}"] = v.copy()
+        return d
+
+    def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state_dict` returned (arrays are copied in; shapes must match)."""
+        for slot, arrays in self.state.items():
+            for k, v in arrays.items():
+                key = f"{slot}:{k}"
+                if key not in d:
+                    raise PlaygroundError(f"optimizer state lacks {key!r}; it was saved for another model")
+                src = np.asarray(d[key])
+                if src.shape != v.shape:
+                    raise PlaygroundError(f"optimizer state {key!r} is {src.shape}, expected {v.shape}")
+                v[...] = src
+        self.step_count = int(d.get("step", 0))
+        if "lr" in d:
+            self.lr = float(d["lr"])
+
+
+class SGD(Optimizer):
+    name = "sgd"
+
+    def _update(self, k, p, g):
+        p -= self.lr * g
+
+
+class Momentum(Optimizer):
+    name = "momentum"
+    slots = ("momentum_buffer",)
+
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, lr)
+        self.momentum = float(momentum)
+
+    def _update(self, k, p, g):
+        buf = self.state["momentum_buffer"][k]
+        if self.step_count == 1:
+            buf[...] = g  # torch starts the buffer at g, not at momentum * 0 + g; same numbers
+        else:
+            buf *= self.momentum
+            buf += g
+        p -= self.lr * buf
+
+
+class Adagrad(Optimizer):
+    name = "adagrad"
+    slots = ("sum",)
+    eps = 1e-10
+
+    def _update(self, k, p, g):
+        s = self.state["sum"][k]
+        s += g * g
+        p -= self.lr * g / (np.sqrt(s) + self.eps)
+
+
+class RMSprop(Optimizer):
+    name = "rmsprop"
+    slots = ("square_avg",)
+    alpha = 0.99
+    eps = 1e-8
+
+    def _update(self, k, p, g):
+        v = self.state["square_avg"][k]
+        v *= self.alpha
+        v += (1.0 - self.alpha) * (g * g)
+        p -= self.lr * g / (np.sqrt(v) + self.eps)
+
+
+class Adam(Optimizer):
+    name = "adam"
+    slots = ("exp_avg", "exp_avg_sq")
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+
+    def step(self, params, grads):
+        self.step_count += 1
+        t = self.step_count
+        step_size = self.lr / (1.0 - self.beta1**t)
+        bc2_sqrt = math.sqrt(1.0 - self.beta2**t)
+        for k, p in params.items():
+            g = grads[k]
+            m = self.state["exp_avg"][k]
+            v = self.state["exp_avg_sq"][k]
+            m += (1.0 - self.beta1) * (g - m)  # torch's lerp_
+            v *= self.beta2
+            v += (1.0 - self.beta2) * (g * g)
+            denom = np.sqrt(v)
+            denom /= bc2_sqrt
+            denom += self.eps
+            np.divide(m, denom, out=denom)
+            denom *= step_size
+            p -= denom
+
+
+_CLASSES = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+
+
+def make_optimizer(name: str, params: dict[str, np.ndarray], lr: float, momentum: float = 0.9) -> Optimizer:
+    """Build optimizer ``name`` (one of sgd, momentum, adagrad, rmsprop, adam) for ``params``.
+
+    ``momentum`` is used by ``momentum`` only.
+    """
+    if name not in _CLASSES:
+        raise PlaygroundError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
+    if name == "momentum":
+        return Momentum(params, lr, momentum)
+    return _CLASSES[name](params, lr)
+
+
+# --------------------------------------------------------------------------- clipping
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    """What :func:`clip_gradients` did.
+
+    norm : global L2 norm of all gradients before any clipping
+    clipped : True if norm or value clipping changed anything
+    scale : factor applied by norm clipping (1.0 if none)
+    """
+
+    norm: float
+    clipped: bool
+    scale: float
+
+
+def global_norm(grads: dict[str, np.ndarray]) -> float:
+    """L2 norm of all gradient arrays taken together (accumulated in float64)."""
+    total = 0.0
+    for g in grads.values():
+        flat = g.ravel()
+        if flat.dtype != np.float64:
+            flat = flat.astype(np.float64)
+        total += float(np.dot(flat, flat))
+    return math.sqrt(total)
+
+
+def clip_gradients(
+    grads: dict[str, np.ndarray], clip_norm: float | None = None, clip_value: float | None = None
+) -> ClipInfo:
+    """Clip gradients in place: first by global norm, then each element to ``±clip_value``.
+
+    A non-finite norm is reported but not used to scale (the caller rejects such a step).
+    """
+    norm = global_norm(grads)
+    scale = 1.0
+    clipped = False
+    if clip_norm is not None and math.isfinite(norm):
+        coef = clip_norm / (norm + 1e-6)
+        if coef < 1.0:
+            scale = coef
+            clipped = True
+            for g in grads.values():
+                g *= coef
+    if clip_value is not None:
+        for g in grads.values():
+            if np.any(np.abs(g) > clip_value):
+                clipped = True
+                np.clip(g, -clip_value, clip_value, out=g)
+    return ClipInfo(norm=norm, clipped=clipped, scale=scale)
