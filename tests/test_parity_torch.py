@@ -1,0 +1,210 @@
+"""Parity with torch.nn.RNN/LSTM/GRU + nn.Linear in float64, weights copied one to one.
+
+Text models get one-hot float inputs on the PyTorch side (what our id lookup means).
+Truncated BPTT on the PyTorch side is the textbook recipe: run chunks aligned to the end of the
+sequence and ``detach()`` the state between them. (PyTorch has no sigmoid RNN; that cell is
+covered by the gradient checks.)
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from rnn_core.config import ModelConfig
+from rnn_core.losses import mse, softmax_cross_entropy
+from rnn_core.network import Network
+from rnn_core.optim import make_optimizer
+from tests.parity import assert_close
+
+torch = pytest.importorskip("torch")
+
+T, B, D, H, V = 7, 3, 2, 5, 6
+CELLS = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
+
+
+def build(cell, act, head, layers, seed=0):
+    rng = np.random.default_rng(seed)
+    text = head == "text"
+    cfg = ModelConfig(
+        cell=cell,
+        input_size=V if text else D,
+        hidden_size=H,
+        num_layers=layers,
+        nonlinearity=act,
+        output_size=V if text else 1,
+        head=head,
+    )
+    net = Network(cfg, rng)
+    for p in net.params.values():
+        p += rng.normal(0, 0.2, size=p.shape)  # nonzero biases
+    return net, rng
+
+
+def torch_twin(net):
+    c = net.config
+    kind = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[c.cell]
+    kw = {"nonlinearity": c.nonlinearity} if c.cell == "rnn" else {}
+    rnn = kind(c.input_size, c.hidden_size, c.num_layers, **kw).double()
+    head = torch.nn.Linear(c.hidden_size, c.output_size).double()
+    with torch.no_grad():
+        for name, p in rnn.named_parameters():
+            p.copy_(torch.from_numpy(net.params[f"rnn.{name}"]))
+        head.weight.copy_(torch.from_numpy(net.params["head.weight"]))
+        head.bias.copy_(torch.from_numpy(net.params["head.bias"]))
+    return rnn, head
+
+
+def torch_params(rnn, head):
+    d = {f"rnn.{k}": v for k, v in rnn.named_parameters()}
+    d["head.weight"], d["head.bias"] = head.weight, head.bias
+    return d
+
+
+def torch_input(net, x):
+    if net.config.head == "text":
+        return torch.nn.functional.one_hot(torch.from_numpy(x), net.config.input_size).double()
+    return torch.from_numpy(x.copy())
+
+
+def chunk_bounds(bptt):
+    if bptt is None:
+        return [(0, T)]
+    cuts = [t for t in range(1, T) if (T - t) % bptt == 0]
+    return list(itertools.pairwise([0, *cuts, T]))
+
+
+def torch_forward(net, rnn, head, xt, state, bptt):
+    """Chunked forward with detached state at the cuts; returns (output, final state)."""
+    outs = []
+    for j, (a, b) in enumerate(chunk_bounds(bptt)):
+        if j > 0:
+            state = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+        y, state = rnn(xt[a:b], state)
+        outs.append(y)
+    y = torch.cat(outs)
+    out = head(y[-1]) if net.config.head == "regression" else head(y)
+    return out, state
+
+
+def random_inputs(net, rng):
+    if net.config.head == "text":
+        return rng.integers(0, V, size=(T, B))
+    return rng.normal(size=(T, B, D))
+
+
+def random_state(net, rng):
+    shape = (net.config.num_layers, B, H)
+    if net.config.cell == "lstm":
+        return (rng.normal(0, 0.5, shape), rng.normal(0, 0.5, shape))
+    return rng.normal(0, 0.5, shape)
+
+
+@pytest.mark.parametrize(
+    ("cell", "act", "head", "layers", "bptt"),
+    [
+        (c, a, h, n, k)
+        for (c, a), h, n, k in itertools.product(CELLS, ("regression", "text"), (1, 2), (None, 3))
+    ],
+)
+def test_outputs_and_gradients_equal_torch(cell, act, head, layers, bptt):
+    net, rng = build(cell, act, head, layers)
+    x = random_inputs(net, rng)
+    s0 = random_state(net, rng)
+    out, state, cache = net.forward(x, s0)
+    upstream = rng.normal(size=out.shape)
+    grads, dx, ds0 = net.backward(upstream, cache, bptt=bptt)
+
+    rnn, lin = torch_twin(net)
+    xt = torch_input(net, x).requires_grad_(head == "regression")
+    if cell == "lstm":
+        st = tuple(torch.tensor(s, requires_grad=True) for s in s0)
+    else:
+        st = torch.tensor(s0, requires_grad=True)
+    tout, tstate = torch_forward(net, rnn, lin, xt, st, bptt)
+    (tout * torch.from_numpy(upstream)).sum().backward()
+
+    ours = {"output": out}
+    theirs = {"output": tout.detach().numpy()}
+    if cell == "lstm":
+        ours.update(h_T=state[0], c_T=state[1], dh0=ds0[0], dc0=ds0[1])
+        theirs.update(h_T=tstate[0].detach(), c_T=tstate[1].detach(), dh0=st[0].grad, dc0=st[1].grad)
+    else:
+        ours.update(h_T=state, dh0=ds0)
+        theirs.update(h_T=tstate.detach(), dh0=st.grad)
+    if head == "regression":
+        ours["dx"], theirs["dx"] = dx, xt.grad
+    else:
+        assert dx is None
+    for name, p in torch_params(rnn, lin).items():
+        ours[f"d {name}"], theirs[f"d {name}"] = grads[name], p.grad
+    theirs = {k: np.asarray(v) for k, v in theirs.items()}
+    assert_close(ours, theirs, atol=1e-9, rtol=1e-9, what=f"{cell}/{act}/{head}/L{layers}/bptt={bptt}")
+
+
+def task(net, rng):
+    """A fixed batch and its targets."""
+    x = random_inputs(net, rng)
+    if net.config.head == "text":
+        return x, rng.integers(0, V, size=(T, B))
+    return x, np.sin(x.sum(axis=(0, 2)))[:, None]
+
+
+def our_loss(net, out, y):
+    return mse(out, y) if net.config.head == "regression" else softmax_cross_entropy(out, y)
+
+
+def torch_loss(net, out, y):
+    if net.config.head == "regression":
+        return torch.nn.functional.mse_loss(out, torch.from_numpy(y))
+    return torch.nn.functional.cross_entropy(out.reshape(-1, V), torch.from_numpy(y).reshape(-1))
+
+
+TRAINING = [
+    ("rnn", "tanh", "regression", 1, "sgd", 0.1, None),
+    ("rnn", "relu", "text", 2, "adam", 0.01, 3),
+    ("lstm", "tanh", "text", 1, "sgd", 0.5, None),
+    ("lstm", "tanh", "regression", 2, "adam", 0.01, 3),
+    ("gru", "tanh", "text", 2, "sgd", 0.5, 3),
+    ("gru", "tanh", "regression", 1, "adam", 0.01, None),
+    ("lstm", "tanh", "text", 1, "momentum", 0.1, None),
+    ("gru", "tanh", "text", 1, "adagrad", 0.1, None),
+    ("rnn", "tanh", "text", 1, "rmsprop", 0.01, 3),
+]
+
+
+@pytest.mark.parametrize(("cell", "act", "head", "layers", "opt", "lr", "bptt"), TRAINING)
+def test_fifty_steps_track_torch(cell, act, head, layers, opt, lr, bptt):
+    net, rng = build(cell, act, head, layers, seed=1)
+    x, y = task(net, rng)
+    rnn, lin = torch_twin(net)
+    tparams = list(torch_params(rnn, lin).values())
+    topt = {
+        "sgd": lambda: torch.optim.SGD(tparams, lr=lr),
+        "momentum": lambda: torch.optim.SGD(tparams, lr=lr, momentum=0.9),
+        "adagrad": lambda: torch.optim.Adagrad(tparams, lr=lr),
+        "rmsprop": lambda: torch.optim.RMSprop(tparams, lr=lr),
+        "adam": lambda: torch.optim.Adam(tparams, lr=lr),
+    }[opt]()
+    optimizer = make_optimizer(opt, net.params, lr=lr)
+    xt = torch_input(net, x)
+    ours, theirs = [], []
+    for _ in range(50):
+        out, _, cache = net.forward(x)
+        loss, dout = our_loss(net, out, y)
+        grads, _, _ = net.backward(dout, cache, bptt=bptt)
+        optimizer.step(net.params, grads)
+        ours.append(loss)
+
+        topt.zero_grad()
+        tout, _ = torch_forward(net, rnn, lin, xt, None, bptt)
+        tloss = torch_loss(net, tout, y)
+        tloss.backward()
+        topt.step()
+        theirs.append(tloss.item())
+    ours, theirs = np.array(ours), np.array(theirs)
+    assert theirs[-1] < theirs[0]  # the run actually learns something
+    worst = int(np.argmax(np.abs(ours - theirs)))
+    assert np.abs(ours - theirs).max() < 1e-8, f"step {worst}: {ours[worst]!r} vs torch {theirs[worst]!r}"
