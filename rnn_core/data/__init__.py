@@ -6,6 +6,7 @@ Every problem a user can cause raises :class:`~rnn_core.errors.PlaygroundError`.
 """
 
 from rnn_core.data.baselines import ngram_bpc, regression_baselines
+from rnn_core.data.csv_reader import CsvTable, csv_dataset, read_csv_table
 from rnn_core.data.datasets import UNKNOWN_CHAR, SeriesDataset, TextDataset
 from rnn_core.data.sine import SINE_PRESETS, sine_dataset, sine_series
 from rnn_core.data.windows import build_series_dataset
@@ -13,10 +14,13 @@ from rnn_core.data.windows import build_series_dataset
 __all__ = [
     "SINE_PRESETS",
     "UNKNOWN_CHAR",
+    "CsvTable",
     "SeriesDataset",
     "TextDataset",
     "build_series_dataset",
+    "csv_dataset",
     "ngram_bpc",
+    "read_csv_table",
     "regression_baselines",
     "sine_dataset",
     "sine_series",
