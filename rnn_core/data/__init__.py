@@ -9,10 +9,12 @@ from rnn_core.data.baselines import ngram_bpc, regression_baselines
 from rnn_core.data.csv_reader import CsvTable, csv_dataset, read_csv_table
 from rnn_core.data.datasets import UNKNOWN_CHAR, SeriesDataset, TextDataset
 from rnn_core.data.sine import SINE_PRESETS, sine_dataset, sine_series
+from rnn_core.data.text import TEXT_SAMPLES, text_dataset
 from rnn_core.data.windows import build_series_dataset
 
 __all__ = [
     "SINE_PRESETS",
+    "TEXT_SAMPLES",
     "UNKNOWN_CHAR",
     "CsvTable",
     "SeriesDataset",
@@ -24,4 +26,5 @@ __all__ = [
     "regression_baselines",
     "sine_dataset",
     "sine_series",
+    "text_dataset",
 ]
