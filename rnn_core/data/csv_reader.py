@@ -343,6 +343,27 @@ def _decimal_style(columns: list[pd.Series], delimiter: str) -> str:
 
 def _parse_numbers(col: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tokens -> (values with NaN for missing/infinite, missing mask, infinite mask, unreadable mask)."""
+    n = len(col)
+    if decimal != "." or n == 0:
+        return _parse_tokens(col, decimal)
+    # fast path: pandas' C parser reads plain decimal-point numbers; it accepts nothing finite
+    # that the patterns below reject, so only the tokens it cannot read take the slow path
+    fast = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+    done = np.isfinite(fast)
+    if done.all():
+        zeros = np.zeros(n, dtype=bool)
+        return fast, zeros, zeros.copy(), zeros.copy()
+    values = np.where(done, fast, np.nan)
+    missing = np.zeros(n, dtype=bool)
+    inf = np.zeros(n, dtype=bool)
+    bad = np.zeros(n, dtype=bool)
+    idx = np.flatnonzero(~done)
+    values[idx], missing[idx], inf[idx], bad[idx] = _parse_tokens(col.iloc[idx], decimal)
+    return values, missing, inf, bad
+
+
+def _parse_tokens(col: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pattern-based reader behind :func:`_parse_numbers` (any style, separators, markers)."""
     s = col.str.strip().str.replace("\u2212", "-", regex=False)
     low = s.str.lower()
     missing = low.isin(MISSING_TOKENS).to_numpy()
