@@ -319,3 +319,18 @@ def test_numbers_round_trip_through_any_layout(sep, comma, header, values):
 )
 def test_ambiguous_separators(data, expect):
     np.testing.assert_allclose(read_csv_table(data).frame["a"].to_numpy(), expect)
+
+
+def test_headerless_date_and_value():
+    rows = [[f"2021-02-{d:02d}", f"{d * 1.5}"] for d in range(1, 21)]
+    ds = csv_dataset(csv_bytes(rows), seq_len=3)
+    assert ds.report["header"] is False and ds.report["date_column"] == "column 1"
+    assert ds.columns == ["column 2"] and ds.raw[0, 0] == 1.5
+
+
+def test_trailing_delimiters_and_blank_lines():
+    data = b"a;b;\n1;2;\n\n3;4;\n5;6;\n7;8;\n9;10;\n"
+    table = read_csv_table(data)
+    assert table.numeric_columns == ["a", "b"] and table.unusable_columns == ["column 3"]
+    assert table.report["rows"] == 5
+    assert any("blank" in n for n in table.report["notes"])

@@ -110,3 +110,12 @@ def test_samples_are_sizeable_and_honest():
 def test_zen_sample_prints_nothing(capsys):
     TEXT_SAMPLES["Zen of Python"]()
     assert capsys.readouterr().out == ""
+
+
+def test_undecodable_bytes_join_the_unknown_bucket_when_capped():
+    data = b"aaaa bbb cc d \xff" * 10
+    ds = text_dataset(data, seq_len=4, max_vocab=4)
+    assert ds.vocab == [" ", "a", "b", UNKNOWN_CHAR]
+    assert ds.vocab.count(UNKNOWN_CHAR) == 1
+    # c (20), d (10) and the 10 replaced bytes go to the bucket
+    assert ds.counts[UNKNOWN_CHAR] == 40 and ds.report["undecodable"] == 10

@@ -104,3 +104,9 @@ def test_windows_are_views_not_copies():
     ds = build_series_dataset(np.arange(1000.0), name="t", columns=["v"], seq_len=50)
     assert not ds.train_X.flags.writeable
     assert ds.train_X.base is not None
+
+
+def test_overflowing_values_are_a_playground_error():
+    raw = np.tile([1e308, -1e308], 10)
+    with pytest.raises(PlaygroundError, match="too large"):
+        build_series_dataset(raw, name="t", columns=["v"], seq_len=3)

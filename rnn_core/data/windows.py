@@ -98,8 +98,14 @@ def normalisation_stats(raw: np.ndarray, last_train_row: int) -> tuple[np.ndarra
     Returns ``(shift, scale, constant_columns)``.
     """
     rows = raw[: last_train_row + 1]
-    shift = rows.mean(axis=0)
-    scale = rows.std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        shift = rows.mean(axis=0)
+        scale = rows.std(axis=0)
+    if not (np.all(np.isfinite(shift)) and np.all(np.isfinite(scale))):
+        raise PlaygroundError(
+            "values are too large to normalise (their spread overflows); rescale the data, "
+            "e.g. to thousands or millions"
+        )
     # relative threshold: a float "constant" column can have a std of a few ulps, not exactly 0
     flat = scale <= 1e-12 * np.maximum(1.0, np.abs(shift))
     scale = np.where(flat, 1.0, scale)
