@@ -368,18 +368,19 @@ def check_compatible(ckpt: Checkpoint, dataset: Any, *, rtol: float = 1e-6) -> N
             f"this model was trained on {model.head} data but the current data is {kind}; "
             f"load {'a text' if model.head == 'text' else 'a numeric series'} first"
         )
+    if kind == "text":
+        if list(ckpt.meta["vocab"]) != list(dataset.vocab):
+            raise PlaygroundError(
+                f"this model's character vocabulary ({model.input_size} characters) differs from the "
+                f"current text's ({len(dataset.vocab)}); load the text the model was trained on "
+                "(same lowercasing and vocabulary cap)"
+            )
+        return
     if model.input_size != int(dataset.input_size):
         raise PlaygroundError(
             f"this model expects {model.input_size} input columns but the current data has "
             f"{dataset.input_size}; choose the same target and extra input columns"
         )
-    if kind == "text":
-        if list(ckpt.meta["vocab"]) != list(dataset.vocab):
-            raise PlaygroundError(
-                "this model's character vocabulary differs from the current text's; "
-                "load the text the model was trained on (same lowercasing and vocabulary cap)"
-            )
-        return
     columns = ckpt.meta.get("columns")
     if columns is not None and [str(c) for c in columns] != [str(c) for c in dataset.columns]:
         raise PlaygroundError(

@@ -119,7 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     add = t.add_argument
-    add("--data", help="'sine' (default), a .csv file or a .txt file")
+    add(
+        "--data",
+        help="'sine' (default), 'sine:<preset>', a .csv or .txt file, or a text sample "
+        "(zen, grammar, counting, docstrings)",
+    )
     add("--column", help="CSV: target column (default: the first numeric one)")
     add("--inputs", help="CSV: extra input columns, comma separated (e.g. humidity,pressure)")
     add("--missing", choices=("interpolate", "drop"), help="CSV: fill gaps by interpolation or drop rows")
@@ -175,42 +179,43 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
+def data_kind(spec: str) -> str:
+    """``"sine"``, ``"csv"`` or ``"text"`` for a ``--data`` spec (a guess good enough for flag checks)."""
+    low = spec.strip().lower()
+    if low == "sine" or low.startswith("sine:"):
+        return "sine"
+    if Path(low).suffix in (".csv", ".tsv"):
+        return "csv"
+    return "text"
+
+
 def load_data(args: argparse.Namespace) -> Any:
-    """Build the dataset named by ``--data`` with the data flags that apply to it."""
+    """Build the dataset named by ``--data`` (see :func:`rnn_core.data.load_dataset`)."""
     from rnn_core import data
 
     spec = args.data or DEFAULTS["data"]
+    kind = data_kind(spec)
+    if kind != "csv":
+        _only_for("CSV", column=args.column, inputs=args.inputs, missing=args.missing)
+    if kind != "text":
+        _only_for("text", lowercase=args.lowercase or None)
     kw: dict[str, Any] = {}
     if args.seq_len is not None:
         kw["seq_len"] = args.seq_len
     if args.val_fraction is not None:
         kw["val_fraction"] = args.val_fraction
-    if spec == "sine":
-        _only_for("CSV", args, column=args.column, inputs=args.inputs, missing=args.missing)
-        _only_for("text", args, lowercase=args.lowercase or None)
-        return data.sine_dataset(**kw)
-    path = Path(spec)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".tsv", ".txt"):
-        raise PlaygroundError(f"--data must be 'sine', a .csv file or a .txt file; got {spec!r}")
-    if not path.is_file():
-        raise PlaygroundError(f"data file {spec} does not exist; check the path")
-    if suffix == ".txt":
-        _only_for("CSV", args, column=args.column, inputs=args.inputs, missing=args.missing)
-        if args.lowercase:
-            kw["lowercase"] = True
-        return data.text_dataset(path.read_bytes(), name=path.name, **kw)
-    _only_for("text", args, lowercase=args.lowercase or None)
+    if args.lowercase:
+        kw["lowercase"] = True
     if args.column is not None:
         kw["target"] = args.column
     if args.inputs:
         kw["inputs"] = tuple(c.strip() for c in args.inputs.split(",") if c.strip())
     if args.missing:
         kw["missing"] = args.missing
-    return data.csv_dataset(path, name=path.name, **kw)
+    return data.load_dataset(spec, **kw)
 
 
-def _only_for(kind: str, args: argparse.Namespace, **given: Any) -> None:
+def _only_for(kind: str, **given: Any) -> None:
     used = [name for name, value in given.items() if value is not None]
     if used:
         flags = ", ".join("--" + u.replace("_", "-") for u in used)
