@@ -334,3 +334,17 @@ def test_trailing_delimiters_and_blank_lines():
     assert table.numeric_columns == ["a", "b"] and table.unusable_columns == ["column 3"]
     assert table.report["rows"] == 5
     assert any("blank" in n for n in table.report["notes"])
+
+
+_CSVISH = st.text(alphabet=st.sampled_from(list("0123456789.,;|\t\n\r -+eEaNnIif\"'/:T€é")), max_size=300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(_CSVISH.map(lambda s: s.encode("utf-8")), st.binary(max_size=300)))
+def test_any_bytes_load_or_raise_playground_error(data):
+    try:
+        ds = csv_dataset(data, seq_len=2)
+    except PlaygroundError as e:
+        assert str(e)
+    else:
+        assert np.all(np.isfinite(ds.raw)) and ds.train_windows >= 1 and ds.val_windows >= 1

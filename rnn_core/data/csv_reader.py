@@ -550,6 +550,7 @@ def read_csv_table(
     for name_j in text_cols:
         if name_j != date_column:
             unusable.append(name_j)
+    unusable = [n for n in names if n in unusable]  # file order
     reasons.pop(date_column, None)
 
     if not numeric:
