@@ -1,0 +1,41 @@
+"""RNN Playground: pick a sequence, press Start, watch a recurrent network written in NumPy learn it.
+
+The entry point sets up the page, carries out what the buttons of the last run asked for, lists
+the pages, runs the current one and finally draws the training fragment (sidebar status on every
+page, live charts on Train), so training goes on whichever page is open.
+"""
+
+import streamlit as st
+
+from dashboard import live, state
+
+st.set_page_config(
+    page_title="RNN Playground",
+    page_icon="🔁",
+    layout="wide",
+    initial_sidebar_state="expanded",
+    menu_items={"About": "RNN Playground: recurrent networks written from scratch in NumPy, trained live."},
+)
+
+state.init()
+state.apply_requests()
+
+# URL paths differ from the file names on purpose: Streamlit still runs a script named after a
+# file in pages/ directly when a request names it before st.navigation has run in the process
+# (the legacy pages-folder mode), which would skip this entry point and its session set-up.
+page = st.navigation(
+    [
+        st.Page("pages/train.py", title="Train", icon=":material/school:", url_path="training", default=True),
+        st.Page("pages/data.py", title="Data", icon=":material/table_chart:", url_path="dataset"),
+        st.Page("pages/predict.py", title="Predict", icon=":material/insights:", url_path="predictions"),
+        st.Page("pages/model.py", title="Model", icon=":material/save:", url_path="model-files"),
+    ]
+)
+st.sidebar.markdown("### RNN Playground")
+status_slot = st.sidebar.container()
+
+for level, text in state.take_flash():
+    getattr(st, level)(text)
+
+page.run()
+live.run(status_slot)

@@ -1,0 +1,110 @@
+"""The one training fragment: a few hundred milliseconds of ``Trainer.step()``, then a redraw.
+
+``app.py`` calls :func:`run` at the end of every full run, on every page, so training goes on
+while the user looks at another page. The fragment's interval comes from session state: while
+running it reruns every :data:`~dashboard.state.RUN_EVERY` seconds; paused it is ``None`` and
+the fragment only runs with the page. Each rerun trains for at most :data:`TICK_BUDGET` seconds
+(fewer steps if the speed setting caps them), evaluates now and then, and redraws the sidebar
+status and, on the Train page, the live panels in the container the page registered.
+
+No loop outlives a tick, no thread holds the session, and the only ``st.rerun()`` is the one
+that turns the interval off after training stopped by itself (divergence, Step ×N done).
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from dashboard import controls, panels, state
+
+TICK_BUDGET = 0.15
+"""Seconds of training per refresh: long enough that steps dominate redraws, short enough for
+several refreshes a second and a Pause that lands within a fraction of a second."""
+
+EVAL_MIN_INTERVAL = 0.4
+"""Seconds between evaluations while training (they cost forward passes over both splits)."""
+
+
+def train_tick() -> int:
+    """Run this tick's steps; return how many were taken. Pauses on divergence."""
+    ss = st.session_state
+    tr = state.trainer()
+    if tr is None:
+        return 0
+    pending = int(ss.get("pending_steps", 0))
+    running = bool(ss.get("running"))
+    if pending > 0:
+        cap = pending
+    elif running:
+        cap = controls.run_controls_values(ss).steps_per_refresh or 10**9
+    else:
+        return 0
+    t0 = time.perf_counter()
+    taken = 0
+    diverged = None
+    for _ in range(cap):
+        m = tr.step()
+        taken += 1
+        if m["rejected"]:
+            diverged = m
+            break
+        if time.perf_counter() - t0 > TICK_BUDGET:
+            break
+    if pending > 0:
+        ss["pending_steps"] = max(pending - taken, 0)
+    if diverged is not None:
+        ss["running"] = False
+        ss["pending_steps"] = 0
+        ss["diverged"] = {
+            "step": int(diverged["step"]),
+            "loss": diverged["loss"],
+            "grad_norm": diverged["grad_norm"],
+        }
+    state.log_rate(tr.step_count)
+    now = time.perf_counter()
+    stopped = not ss["running"] and ss["pending_steps"] == 0
+    due = now - ss["last_eval_time"] >= max(EVAL_MIN_INTERVAL, 3 * ss["eval_seconds"])
+    if taken and (due or stopped):
+        evaluate(tr)
+    return taken
+
+
+def evaluate(tr) -> dict:
+    """Evaluate the trainer (recorded in its history) and remember the result and its cost."""
+    ss = st.session_state
+    t0 = time.perf_counter()
+    ev = tr.evaluate()
+    ss["eval_seconds"] = time.perf_counter() - t0
+    ss["last_eval_time"] = time.perf_counter()
+    ss["last_eval"] = ev
+    return ev
+
+
+def _tick(status_slot, charts_slot, interval: float | None) -> None:
+    tr = state.trainer()
+    last = st.session_state["last_eval"]
+    stale = tr is not None and (last is None or last["step"] != tr.step_count)
+    if stale and not state.is_running():
+        # Paused (or just built): the numbers shown must belong to the weights shown.
+        evaluate(tr)
+    # Draw first, then train: Streamlit dims a fragment's elements until they are sent again,
+    # so drawing at the start keeps the charts crisp while the steps run (they show the state
+    # as of the previous tick, a fraction of a second old).
+    panels.status(status_slot)
+    if charts_slot is not None:
+        with charts_slot:
+            panels.live_panels()
+    train_tick()
+    if interval is not None and state.run_every() is None:
+        # Training stopped by itself (divergence, Step ×N done): one full rerun switches the
+        # interval off and redraws the buttons and numbers for the final weights.
+        st.rerun()
+
+
+def run(status_slot) -> None:
+    """Draw (and, while running, keep rerunning) the training fragment."""
+    interval = state.run_every()
+    charts = state.take_live_slot()
+    st.fragment(run_every=interval)(_tick)(status_slot, charts, interval)

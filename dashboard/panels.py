@@ -1,0 +1,305 @@
+"""What the training fragment draws: the sidebar status and the Train page's live panels.
+
+Chart data comes from the trainer through :func:`dashboard.state.memo`, keyed by the model
+version, so a refresh without new steps (a paused model, a heatmap slider moved) recomputes
+nothing; expensive views (predictions over a long CSV) are also throttled by their own cost.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import streamlit as st
+
+from dashboard import figures, state
+from rnn_core.history import GRAD_NORM_PREFIX, downsample_indices
+
+CURVE_POINTS = 400
+"""Points per curve in the live charts (the history itself keeps every step)."""
+
+LIVE_PRED_MAX = 3000
+"""Most windows per split drawn in the live predictions chart."""
+
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def fmt(value, spec: str = ".4g") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return format(value, spec)
+
+
+def model_summary(tr) -> str:
+    cfg = tr.config
+    act = f" · {cfg.nonlinearity}" if cfg.cell == "rnn" else ""
+    n_params = sum(int(p.size) for p in tr.network.params.values())
+    layers = "layer" if cfg.num_layers == 1 else "layers"
+    shape = f"{cfg.hidden_size} units × {cfg.num_layers} {layers}"
+    return f"{cfg.cell.upper()}{act} · {shape} · {n_params:,} parameters"
+
+
+def data_summary(ds) -> str:
+    if ds is None:
+        return "—"
+    if ds.kind == "text":
+        return f"{len(ds.train_ids) + len(ds.val_ids):,} characters, {ds.vocab_size} distinct"
+    return f"{ds.raw.shape[0]:,} rows · {ds.train_windows:,} train / {ds.val_windows:,} validation windows"
+
+
+def run_label() -> str:
+    ss = st.session_state
+    if ss.get("running"):
+        return "running"
+    if ss.get("pending_steps", 0) > 0:
+        return "stepping"
+    if ss.get("diverged"):
+        return "paused (diverged)"
+    return "paused"
+
+
+def status(slot) -> None:
+    """The sidebar status: data source, model, step count and run mode."""
+    tr = state.trainer()
+    spec = state.data_spec()
+    with slot.container():
+        st.markdown(f"**Data** · {spec.label}  \n{data_summary(state.dataset())}")
+        if tr is None:
+            st.markdown("**Model** · none")
+            return
+        moving = run_label() in ("running", "stepping")
+        icon = ":material/play_circle:" if moving else ":material/pause_circle:"
+        st.markdown(
+            f"**Model** · {model_summary(tr)}  \n"
+            f"**Step {tr.step_count:,}** · epoch {tr.epoch:.1f}  \n"
+            f"{icon} {run_label()}",
+            help="The model keeps training while you look at other pages.",
+        )
+
+
+def _throttled(name: str, key: tuple, fn, *, min_interval: float = 0.0):
+    """Like state.memo, but a changed key recomputes only after ``min_interval`` seconds or five
+    times the last computation's cost, whichever is longer."""
+    cache = st.session_state["memo"]
+    hit = cache.get(name)
+    now = time.perf_counter()
+    if hit is not None:
+        old_key, value, at, cost = hit
+        if old_key == key or now - at < max(min_interval, 5 * cost):
+            return value
+    value = fn()
+    cache[name] = (key, value, time.perf_counter(), time.perf_counter() - now)
+    return value
+
+
+# ---------------------------------------------------------------------------------- metrics
+
+
+def metrics_row(tr, ev: dict | None) -> None:
+    ds = tr.dataset
+    c = st.columns(5)
+    c[0].metric("Step", tr.step_count, help="Optimizer steps (minibatch updates) so far.")
+    c[1].metric("Epoch", f"{tr.epoch:.2f}", help="Passes over the training data.")
+    loss = fmt(ev["train_loss"], ".3g") if ev else "—"
+    c[2].metric("Training loss", loss, help="Loss on the training split.")
+    base = ds.baselines or {}
+    if ds.kind == "text":
+        val = ev.get("val_bpc") if ev else None
+        ref = base.get("unigram_bpc")
+        delta = f"{val - ref:+.2f}" if val is not None and ref is not None else None
+        c[3].metric(
+            "Validation bits/char",
+            fmt(val, ".3f"),
+            delta,
+            delta_color="inverse",
+            delta_description=f"vs unigram {fmt(ref, '.2f')}",
+            help="Bits per character on the validation text; "
+            "the unigram baseline only knows letter frequencies.",
+        )
+    else:
+        val = ev.get("val_rmse") if ev else None
+        ref = base.get("persistence_rmse")
+        delta = f"{val - ref:+.3g}" if val is not None and ref is not None else None
+        c[3].metric(
+            "Validation RMSE",
+            fmt(val, ".3g"),
+            delta,
+            delta_color="inverse",
+            delta_description=f"vs persistence {fmt(ref, '.3g')}",
+            help="RMSE of one-step predictions on the validation windows, original units. "
+            "Persistence predicts the last value again; beating it means the model learned something.",
+        )
+    c[4].metric(
+        "Steps/s", f"{state.steps_per_second():,.0f}", help="Optimizer steps per second of wall time."
+    )
+
+
+def divergence_notice() -> None:
+    info = st.session_state.get("diverged")
+    if not info:
+        return
+    st.error(
+        f"**Training diverged at step {info['step']:,}** and was paused: the loss or a gradient became "
+        f"{'infinite or NaN' if not math.isfinite(info['grad_norm'] or math.nan) else 'too large'}, so that "
+        "update was thrown away and the last finite weights are kept. Lower the learning rate or turn on "
+        "gradient clipping, then press **Start** to go on, or **Reset** to start over.",
+        icon="⚠️",
+    )
+
+
+# ----------------------------------------------------------------------------------- charts
+
+
+def loss_chart(tr) -> None:
+    hist = tr.history
+    version = state.model_version()
+
+    def data():
+        d = hist.downsample(CURVE_POINTS, columns=["loss"])
+        ev = hist.evals
+        if len(ev) and "val_loss" in ev:
+            idx = downsample_indices(len(ev), CURVE_POINTS)
+            return d["step"], d["loss"], np.array(ev["step"][idx]), np.array(ev["val_loss"][idx])
+        return d["step"], d["loss"], None, None
+
+    steps, loss, ev_steps, ev_loss = state.memo("loss", (version, len(hist.evals)), data)
+    label = "cross-entropy (nats)" if tr.dataset.kind == "text" else "MSE (normalised)"
+    st.plotly_chart(
+        figures.loss_figure(steps, loss, ev_steps, ev_loss, loss_label=label),
+        config=CHART_CONFIG,
+        key="fig_loss",
+    )
+
+
+def _subsample(x, pred, actual):
+    if len(x) <= LIVE_PRED_MAX:
+        return x, pred, actual
+    idx = downsample_indices(len(x), LIVE_PRED_MAX)
+    return x[idx], pred[idx], actual[idx]
+
+
+def predictions_chart(tr) -> None:
+    ds = tr.dataset
+
+    def data():
+        return _subsample(*tr.predictions("train")), _subsample(*tr.predictions("val"))
+
+    (xt, pt, at), (xv, pv, av) = _throttled("pred", state.model_version(), data, min_interval=0.0)
+    st.plotly_chart(
+        figures.predictions_figure(xt, pt, at, xv, pv, av, y_label=ds.columns[0], x_label=ds.x_label),
+        config=CHART_CONFIG,
+        key="fig_pred",
+    )
+
+
+def text_progress(tr) -> None:
+    ev = tr.history.evals
+    if len(ev) and "val_accuracy" in ev:
+        idx = downsample_indices(len(ev), CURVE_POINTS)
+        steps, acc = np.array(ev["step"][idx]), np.array(ev["val_accuracy"][idx])
+    else:
+        steps, acc = np.zeros(0), np.zeros(0)
+    counts = tr.dataset.counts
+    total = sum(counts.values()) or 1
+    top = max(counts.values()) / total if counts else None
+    st.plotly_chart(figures.accuracy_figure(steps, acc, baseline=top), config=CHART_CONFIG, key="fig_acc")
+    line = _throttled(
+        "sample_line",
+        state.model_version(),
+        lambda: tr.sample(n=120, temperature=0.8),
+        min_interval=0.5,
+    )
+    st.caption("A line sampled just now (temperature 0.8):")
+    st.code(line, language=None, wrap_lines=True)
+
+
+def _layer_count(tr) -> int:
+    return int(tr.config.num_layers)
+
+
+def internals_chart(tr) -> None:
+    ss = st.session_state
+    ds = tr.dataset
+    if ds.kind == "text":
+        n_train = max(1, len(ds.train_ids) // ds.seq_len)
+        n_val = max(1, len(ds.val_ids) // ds.seq_len)
+    else:
+        n_train, n_val = ds.train_windows, ds.val_windows
+    c1, c2, c3 = st.columns([1, 2, 1])
+    split = c1.radio("Split", ("val", "train"), key="live_split", horizontal=True)
+    n = n_val if split == "val" else n_train
+    if not 0 <= int(ss.get("live_window", 0)) < n:
+        ss["live_window"] = 0
+    if n > 1:
+        index = c2.slider(
+            "Window", 0, n - 1, key="live_window", help="Which window of the split to look inside."
+        )
+    else:
+        index = 0
+    layers = _layer_count(tr)
+    if int(ss.get("live_layer", 0)) >= layers:
+        ss["live_layer"] = 0
+    layer = c3.selectbox("Layer", list(range(layers)), key="live_layer") if layers > 1 else 0
+    views = ["hidden state"]
+    if tr.config.cell in ("lstm", "gru"):
+        views.append("gates")
+    if tr.config.cell == "lstm":
+        views.append("cell state")
+    if ss.get("live_view") not in views:
+        ss["live_view"] = "hidden state"
+    view = st.radio("View", views, key="live_view", horizontal=True)
+    arrays = state.memo(
+        "internals", (state.model_version(), split, int(index)), lambda: tr.internals(split, int(index))
+    )
+    if view == "hidden state":
+        fig = figures.heatmap_figure(arrays[f"h{layer}"], title=f"Hidden activations h, layer {layer}")
+    elif view == "cell state":
+        fig = figures.heatmap_figure(arrays[f"c{layer}"], title=f"Cell state c, layer {layer}")
+    else:
+        gate_names = ("i", "f", "g", "o") if tr.config.cell == "lstm" else ("r", "z", "n")
+        gates = {f"{g}{layer}": arrays[f"{g}{layer}"] for g in gate_names if f"{g}{layer}" in arrays}
+        fig = figures.gates_figure(gates, title=f"Gates, layer {layer}")
+    st.plotly_chart(fig, config=CHART_CONFIG, key="fig_internals")
+
+
+def grad_chart(tr) -> None:
+    hist = tr.history
+    cols = hist.grad_norm_columns
+
+    def data():
+        return hist.downsample(CURVE_POINTS, columns=[*cols, "grad_norm"])
+
+    d = state.memo("grads", state.model_version(), data)
+    norms = {c[len(GRAD_NORM_PREFIX) :].removeprefix("rnn."): d[c] for c in cols}
+    clip_norm, clip_value = tr.train_config.clip_norm, tr.train_config.clip_value
+    st.plotly_chart(
+        figures.grad_norm_figure(
+            d["step"], norms, total=d["grad_norm"], clip_norm=clip_norm, clip_value=clip_value
+        ),
+        config=CHART_CONFIG,
+        key="fig_grads",
+    )
+
+
+def live_panels() -> None:
+    """Metrics, loss, predictions (or text progress), internals and gradient norms."""
+    tr = state.trainer()
+    if tr is None:
+        st.info("No model yet: choose data on the **Data** page.")
+        return
+    divergence_notice()
+    metrics_row(tr, st.session_state.get("last_eval"))
+    top_left, top_right = st.columns(2)
+    with top_left:
+        loss_chart(tr)
+    with top_right:
+        if tr.dataset.kind == "text":
+            text_progress(tr)
+        else:
+            predictions_chart(tr)
+    bottom_left, bottom_right = st.columns(2)
+    with bottom_left:
+        internals_chart(tr)
+    with bottom_right:
+        grad_chart(tr)

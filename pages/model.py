@@ -1,0 +1,39 @@
+"""Model: download weights (.npz), configuration (JSON) and history (CSV); resume from a saved .npz."""
+
+import streamlit as st
+
+from dashboard import panels, state, views
+
+st.title("Model")
+tr = state.trainer()
+stem = views.file_stem(tr)
+st.caption(f"{panels.model_summary(tr)} · step **{tr.step_count:,}** · data: {state.data_spec().label}")
+
+st.subheader("Download")
+downloads = (
+    ("Weights (.npz)", lambda: tr.save(), f"{stem}.npz", "application/octet-stream"),
+    ("Configuration (JSON)", lambda: views.config_json(tr), f"{stem}.json", "application/json"),
+    ("Training history (CSV)", lambda: tr.history.to_csv(), f"{stem}-history.csv", "text/csv"),
+)
+for col, (label, make, name, mime) in zip(st.columns(3), downloads, strict=True):
+    # A callable is only run when the button is clicked, so no file is built on every rerun.
+    col.download_button(
+        label,
+        data=make,
+        file_name=name,
+        mime=mime,
+        on_click="ignore",
+        icon=":material/download:",
+        width="stretch",
+    )
+st.markdown(
+    "The `.npz` holds `torch.nn.RNN/LSTM/GRU` state-dict names (prefixed `rnn.`), the `head.` of a "
+    "`torch.nn.Linear`, and a `config_json` entry; load it with `numpy.load(path, allow_pickle=False)`."
+)
+
+st.subheader("Resume from a saved model")
+st.file_uploader(
+    "Saved model (.npz)", type=["npz"], key="model_file", on_change=views.on_model_upload,
+    help="It must have been trained on the data now in use (same columns or vocabulary and normalisation).",
+)  # fmt: skip
+st.caption("The file is checked (names, shapes, dtypes, finite values) before anything changes.")

@@ -1,0 +1,47 @@
+"""Train (landing page): hyperparameters and presets, Start/Pause/Step/Reset, live panels."""
+
+import streamlit as st
+
+from dashboard import controls, state
+
+st.title("Train")
+ds = state.dataset()
+st.caption(
+    f"Data: **{state.data_spec().label}** (change it on the Data page). Press **Start** and watch the "
+    "loss fall, the predictions bend onto the data and the hidden units light up."
+)
+
+settings, main = st.columns([1, 3], gap="medium")
+with settings:
+    with st.container(border=True):
+        st.selectbox("Preset", list(controls.PRESETS), key="hp_preset")
+        st.button(
+            "Load preset", on_click=state.apply_preset, help="Fills in the settings; Reset applies them."
+        )
+    hp = controls.hyperparam_controls(text=ds is not None and ds.kind == "text")
+    built = state.built_hyperparams()
+    pending = hp.changes_needing_reset(built) if built is not None else []
+    if pending:
+        st.warning(
+            "These change the model's shape or its training and apply on **Reset**: " + "; ".join(pending)
+        )
+
+with main:
+    running = state.is_running()
+    b = st.columns([1, 1, 1, 1.2, 1, 1, 2.2], vertical_alignment="bottom")
+    b[0].button(
+        "Start", type="primary", on_click=state.start, disabled=running, key="btn_start", width="stretch"
+    )
+    b[1].button("Pause", on_click=state.pause, disabled=not running, key="btn_pause", width="stretch")
+    b[2].button("Step", on_click=state.step, help="One optimizer update.", key="btn_step", width="stretch")
+    b[3].number_input("N", 1, 100_000, step=10, key="live_step_n", help="Steps taken by Step ×N.")
+    b[4].button("Step ×N", on_click=state.step_n, key="btn_step_n", width="stretch")
+    b[5].button(
+        "Reset",
+        on_click=state.request_reset,
+        help="Re-initialise with the same seed.",
+        key="btn_reset",
+        width="stretch",
+    )
+    b[6].select_slider("Speed (updates per refresh)", controls.SPEED_CHOICES, key="live_speed")
+    state.register_live_slot(st.container())
