@@ -1,0 +1,210 @@
+"""`python -m rnn_core train|bench`: JSON output, one-line errors with status 2, saved models."""
+
+import io
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnn_core import cli
+from rnn_core.data import sine_dataset
+from rnn_core.trainer import Trainer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-m", "rnn_core", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def last_json(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def assert_one_error_line(stderr: str, *needles: str):
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_short_sine_run_json_fields_and_saved_model(tmp_path):
+    path = tmp_path / "sine.npz"
+    r = run_cli("train", "--steps", "120", "--json", "--save", str(path))
+    assert r.returncode == 0, r.stderr
+    d = last_json(r.stdout)
+    for key in ("steps", "train_loss", "val_loss", "val_rmse", "seconds", "steps_per_s", "diverged"):
+        assert key in d
+    assert d["steps"] == 120 and d["diverged"] is False
+    assert d["steps_per_s"] == pytest.approx(120 / d["seconds"], rel=1e-6)
+    assert {"persistence_rmse", "linear_rmse", "mean_rmse"} <= set(d["baseline"])
+    assert d["rows"] == 200 and d["missing_filled"] == 0 and d["input_size"] == 1
+    assert d["train_windows"] == 100 and d["val_windows"] == 50
+    assert 0 < d["val_rmse"] < d["baseline"]["persistence_rmse"]
+    assert "120/120" in r.stderr  # the progress bar
+    # The saved model reproduces the reported validation RMSE.
+    loaded = Trainer.load(path, sine_dataset())
+    assert loaded.evaluate()["val_rmse"] == pytest.approx(d["val_rmse"], rel=1e-12)
+
+
+def test_csv_run_with_target_and_extra_input(tmp_path):
+    n = 160
+    t = np.arange(n)
+    temp = 10 + 5 * np.sin(t / 6)
+    hum = 50 + 10 * np.cos(t / 6)
+    temp[[20, 21]] = np.nan  # two gaps, filled by interpolation
+    lines = ["date,temp,humidity,city"]
+    for i in range(n):
+        v = "" if math.isnan(temp[i]) else f"{temp[i]:.4f}"
+        lines.append(f"2020-01-{1 + i // 24:02d} {i % 24:02d}:00,{v},{hum[i]:.4f},Oslo")
+    csv = tmp_path / "weather.csv"
+    csv.write_text("\n".join(lines) + "\n")
+    r = run_cli(
+        "train", "--data", str(csv), "--column", "temp", "--inputs", "humidity", "--seq-len", "12",
+        "--steps", "40", "--json", "--no-progress",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = last_json(r.stdout)
+    assert d["input_size"] == 2 and d["rows"] == n and d["missing_filled"] == 2
+    assert d["train_windows"] + d["val_windows"] == n - 12
+    assert math.isfinite(d["val_rmse"])
+    assert r.stderr == ""
+
+
+def test_text_run_reports_bits_per_char(tmp_path):
+    txt = tmp_path / "t.txt"
+    txt.write_text("to be or not to be, that is the question. " * 40)
+    r = run_cli("train", "--data", str(txt), "--seq-len", "20", "--steps", "20", "--json", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    d = last_json(r.stdout)
+    assert "val_bpc" in d and "val_rmse" not in d
+    assert {"unigram_bpc", "bigram_bpc"} <= set(d["baseline"])
+    assert d["input_size"] == len(set("to be or not to be, that is the question. "))
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["train", "--cell", "transformer"], ["--cell", "invalid choice"]),
+        (["train", "--frobnicate"], ["unrecognized arguments"]),
+    ],
+)
+def test_bad_flags_exit_2_with_one_line_subprocess(args, needles):
+    r = run_cli(*args)
+    assert r.returncode == 2
+    assert_one_error_line(r.stderr, *needles)
+    assert r.stdout == ""
+
+
+def test_bad_csv_and_unknown_column_subprocess(tmp_path):
+    binary = tmp_path / "data.csv"
+    binary.write_bytes(bytes(range(256)) * 20)
+    r = run_cli("train", "--data", str(binary))
+    assert r.returncode == 2
+    assert_one_error_line(r.stderr)
+
+    good = tmp_path / "good.csv"
+    good.write_text("a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(100)))
+    r = run_cli("train", "--data", str(good), "--column", "nope")
+    assert r.returncode == 2
+    assert_one_error_line(r.stderr, "nope")
+
+
+def _main(argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(argv, out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        ([], "choose a command"),
+        (["train", "--hidden", "abc"], "invalid int value"),
+        (["train", "--hidden", "0"], "hidden_size"),
+        (["train", "--layers", "9"], "num_layers"),
+        (["train", "--lr", "-1"], "learning rate"),
+        (["train", "--lr", "nan"], "learning rate"),
+        (["train", "--batch", "0"], "batch"),
+        (["train", "--steps", "-5"], "--steps"),
+        (["train", "--clip-norm", "big"], "--clip-norm"),
+        (["train", "--bptt", "0.5"], "--bptt"),
+        (["train", "--seq-len", "0"], "sequence length"),
+        (["train", "--val-fraction", "1.5"], "fraction"),
+        (["train", "--data", "nowhere.csv"], "not found"),
+        (["train", "--data", "weights.bin"], "unknown data"),
+        (["train", "--column", "y"], "--column only apply to CSV"),
+        (["train", "--lowercase"], "--lowercase only apply to text"),
+        (["train", "--save", "model.pt"], ".npz"),
+        (["train", "--save", "/no/such/folder/m.npz"], "does not exist"),
+        (["train", "--hid", "8"], "unrecognized"),  # no silent abbreviations
+    ],
+)
+def test_invalid_settings_give_one_error_line(argv, needle):
+    code, out, err = _main(argv)
+    assert code == 2
+    assert out == ""
+    assert_one_error_line(err, needle)
+
+
+def test_help_exits_zero():
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["train", "--help"])
+    assert exc.value.code == 0
+
+
+def test_preset_tutorial_and_explicit_override(tmp_path):
+    code, out, _ = _main(["train", "--preset", "tutorial", "--steps", "3", "--json", "--no-progress"])
+    assert code == 0
+    d = json.loads(out.splitlines()[-1])
+    assert d["model"] == {"cell": "rnn", "hidden_size": 100, "num_layers": 1, "nonlinearity": "sigmoid"}
+    t = d["train"]
+    assert t["optimizer"] == "sgd" and t["lr"] == 1e-4 and t["batch_size"] == 1
+    assert t["bptt"] == 5 and t["clip_value"] == 10.0 and t["clip_norm"] is None and t["seed"] == 12161
+    assert t["lr_schedule"] == "constant"
+    code, out, _ = _main(
+        ["train", "--preset", "tutorial", "--hidden", "7", "--clip-norm", "2", "--bptt", "full",
+         "--steps", "2", "--json", "--no-progress"]
+    )  # fmt: skip
+    d = json.loads(out.splitlines()[-1])
+    assert d["model"]["hidden_size"] == 7 and d["train"]["clip_norm"] == 2.0 and d["train"]["bptt"] is None
+
+
+def test_divergence_is_reported_and_nothing_saved(tmp_path):
+    path = tmp_path / "m.npz"
+    code, out, err = _main(
+        ["train", "--activation", "relu", "--optimizer", "sgd", "--lr", "10", "--clip-norm", "none",
+         "--lr-schedule", "constant", "--steps", "300", "--json", "--no-progress", "--save", str(path)]
+    )  # fmt: skip
+    assert code == 0
+    d = json.loads(out.splitlines()[-1])
+    assert d["diverged"] is True and d["steps"] < 300 and d["saved"] is None
+    assert not path.exists()
+    assert "diverged" in err
+
+
+def test_bench_is_delegated(monkeypatch):
+    import rnn_core.bench
+
+    seen = []
+    monkeypatch.setattr(rnn_core.bench, "main", lambda argv: seen.append(argv) or 0)
+    assert cli.main(["bench", "--json"]) == 0
+    assert seen == [["--json"]]
+
+
+def test_cosine_schedule_endpoints():
+    assert cli.cosine_lr(0.01, 0, 100) == pytest.approx(0.01)
+    assert cli.cosine_lr(0.01, 50, 100) == pytest.approx(0.01 * (0.01 + 0.99 * 0.5))
+    assert cli.cosine_lr(0.01, 100, 100) == pytest.approx(1e-4)
