@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn_core.cells import LayerCache, layer_backward, layer_forward
+from rnn_core.cells import GATE_NAMES, LayerCache, layer_backward, layer_forward
 from rnn_core.config import ModelConfig
 from rnn_core.errors import PlaygroundError
 from rnn_core.init import init_params
@@ -216,19 +216,13 @@ class Network:
         """
         if cache is None:
             raise PlaygroundError("internals need the cache of forward(..., cache=True)")
-        H = self.config.hidden_size
         out: dict[str, np.ndarray] = {}
         for k, lc in enumerate(cache.layers):
             out[f"h{k}"] = lc.hs[1:, b].copy()
             if lc.cell == "lstm":
                 out[f"c{k}"] = lc.cs[1:, b].copy()
-                names = "ifgo"
-            elif lc.cell == "gru":
-                names = "rzn"
-            else:
-                names = ""
-            for j, name in enumerate(names):
-                out[f"{name}{k}"] = lc.gates[:, b, j * H : (j + 1) * H].copy()
+            for j, name in enumerate(GATE_NAMES[lc.cell]):
+                out[f"{name}{k}"] = lc.gates[j, :, b].copy()
         return out
 
     def n_params(self) -> int:
