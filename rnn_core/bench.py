@@ -31,6 +31,7 @@ from rnn_core.config import ModelConfig
 from rnn_core.losses import mse, softmax_cross_entropy
 from rnn_core.network import Network
 from rnn_core.optim import make_optimizer
+from rnn_core.threads import blas_threads
 
 SCENARIOS = {
     "S1": {
@@ -128,9 +129,7 @@ def torch_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
 def _set_threads(side: str, n: int):
     """Context manager limiting the side's thread pool to ``n``."""
     if side == "numpy":
-        from threadpoolctl import threadpool_limits
-
-        return threadpool_limits(limits=n, user_api="blas")
+        return blas_threads(n)
     import contextlib
 
     import torch
@@ -147,14 +146,14 @@ def _set_threads(side: str, n: int):
     return limited()
 
 
-def _rate(step: Callable[[], float], seconds: float) -> float:
-    """Steps per second of ``step`` over at least ``seconds`` (and at least 3 steps)."""
+def _rate(step: Callable[[], float], seconds: float, min_steps: int = 3) -> float:
+    """Steps per second of ``step`` over at least ``seconds`` and ``min_steps`` steps."""
     n, start = 0, time.perf_counter()
     while True:
         step()
         n += 1
         elapsed = time.perf_counter() - start
-        if n >= 3 and elapsed >= seconds:
+        if n >= min_steps and elapsed >= seconds:
             return n / elapsed
 
 
@@ -166,7 +165,15 @@ def torch_available() -> bool:
     return True
 
 
-def run_bench(as_json: bool = False, *, reps: int = 5, seconds: float = 0.4, scenarios=None) -> dict:
+def run_bench(
+    as_json: bool = False,
+    *,
+    reps: int = 5,
+    seconds: float = 0.4,
+    scenarios=None,
+    threads: tuple[int, ...] = THREADS,
+    min_steps: int = 3,
+) -> dict:
     """Measure steps/s of the engine and of PyTorch CPU on S1 and S2.
 
     Parameters
@@ -174,6 +181,7 @@ def run_bench(as_json: bool = False, *, reps: int = 5, seconds: float = 0.4, sce
     as_json : only print the table when False (the caller prints JSON itself when True).
     reps : interleaved repetitions per setting; seconds : minimum time per repetition.
     scenarios : subset of ``SCENARIOS`` keys (default all).
+    threads : thread counts to try on each side; min_steps : minimum steps per repetition.
 
     Returns
     -------
@@ -199,20 +207,20 @@ def run_bench(as_json: bool = False, *, reps: int = 5, seconds: float = 0.4, sce
         sides = {"numpy": numpy_stepper(sc)}
         if have_torch:
             sides["torch"] = torch_stepper(sc)
-        rates: dict[tuple[str, int], list[float]] = {(s, n): [] for s in sides for n in THREADS}
+        rates: dict[tuple[str, int], list[float]] = {(s, n): [] for s in sides for n in threads}
         for (side, n), _ in rates.items():  # warm-up: first-call allocations, thread pools
             with _set_threads(side, n):
-                _rate(sides[side], 0.05)
+                _rate(sides[side], 0.05, 1)
         for _ in range(reps):
             for side, n in rates:
                 with _set_threads(side, n):
-                    rates[(side, n)].append(_rate(sides[side], seconds))
+                    rates[(side, n)].append(_rate(sides[side], seconds, min_steps))
         entry: dict = {"title": sc["title"]}
         for side in ("numpy", "torch"):
             if side not in sides:
                 entry[side] = None
                 continue
-            by = {n: statistics.median(rates[(side, n)]) for n in THREADS}
+            by = {n: statistics.median(rates[(side, n)]) for n in threads}
             best = max(by, key=by.get)
             entry[side] = {"steps_per_s": by[best], "threads": best, "by_threads": by}
         entry["ratio"] = entry["numpy"]["steps_per_s"] / entry["torch"]["steps_per_s"] if have_torch else None

@@ -294,3 +294,53 @@ def test_bad_inputs_raise_playground_error():
     with pytest.raises(PlaygroundError, match="bptt"):
         reg.backward(out, cache, bptt=0)
     assert reg.n_params() == sum(v.size for v in reg.params.values()) == 4 * H * (D + H + 2) + H + 1
+
+
+def test_single_thread_limits_blas_and_restores():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from rnn_core.threads import blas_threads, single_thread
+
+    def blas_counts():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_counts()
+    with single_thread():
+        assert blas_counts() and all(n == 1 for n in blas_counts())
+    assert blas_counts() == before
+    with blas_threads(2):
+        assert all(n == 2 for n in blas_counts())
+    assert blas_counts() == before
+
+
+def test_bench_measures_both_sides(capsys):
+    from rnn_core import bench
+
+    result = bench.run_bench(reps=1, seconds=0.0, threads=(1,), min_steps=1)
+    table = capsys.readouterr().out
+    for name in ("S1", "S2"):
+        assert f"\n{name} " in table
+        entry = result["scenarios"][name]
+        assert entry["numpy"]["steps_per_s"] > 0 and entry["numpy"]["threads"] == 1
+        if result["torch_version"] is not None:
+            ratio = entry["numpy"]["steps_per_s"] / entry["torch"]["steps_per_s"]
+            assert entry["ratio"] == pytest.approx(ratio)
+
+
+def test_bench_main_prints_json_last(capsys, monkeypatch):
+    import json
+
+    from rnn_core import bench
+
+    seen = {}
+
+    def fake_run_bench(as_json=False, **kw):
+        seen.update(kw)
+        print("table")
+        return {"scenarios": {"S1": {"ratio": 2.0}}}
+
+    monkeypatch.setattr(bench, "run_bench", fake_run_bench)
+    assert bench.main(["--json", "--reps", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "table" and json.loads(lines[-1])["scenarios"]["S1"]["ratio"] == 2.0
+    assert seen["reps"] == 2
+    assert bench.main(["--reps", "0"]) == 2
