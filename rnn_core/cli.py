@@ -268,17 +268,15 @@ def _finite_or_none(value: Any) -> Any:
     return value
 
 
-def train_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Run ``train``; returns the exit status (0, also when training diverged)."""
+def make_trainer(dataset: Any, settings: dict[str, Any] | None = None) -> Any:
+    """A :class:`~rnn_core.trainer.Trainer` for ``dataset`` with CLI-style settings.
+
+    ``settings`` uses the keys of :data:`DEFAULTS` (missing keys take the defaults), so
+    ``make_trainer(ds)`` is exactly the model ``python -m rnn_core train`` would train.
+    """
     from rnn_core.trainer import Trainer
 
-    started = time.perf_counter()
-    s = resolve_settings(args)
-    if args.save is not None and not args.save.lower().endswith(".npz"):
-        raise PlaygroundError(f"--save needs a path ending in .npz; got {args.save!r}")
-    if args.save is not None and not Path(args.save).resolve().parent.is_dir():
-        raise PlaygroundError(f"--save: folder {Path(args.save).parent} does not exist")
-    dataset = load_data(args)
+    s = {**DEFAULTS, **(settings or {})}
     model = ModelConfig(
         cell=s["cell"],
         hidden_size=s["hidden"],
@@ -299,24 +297,47 @@ def train_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextI
         seed=s["seed"],
         text_mode=s["text_mode"],
     )
-    trainer = Trainer(dataset, model, train)
+    return Trainer(dataset, model, train)
 
+
+def fit(
+    trainer: Any, settings: dict[str, Any] | None = None, progress: Progress | None = None
+) -> tuple[int, float]:
+    """Train for ``settings["steps"]`` steps with the learning-rate schedule, stopping early on
+    divergence. Returns (steps taken, seconds spent in the step loop)."""
+    s = {**DEFAULTS, **(settings or {})}
     steps = s["steps"]
-    bar = Progress(steps, err, enabled=not args.no_progress)
     loss = math.nan
-    t0 = time.perf_counter()
     done = 0
+    t0 = time.perf_counter()
     for done in range(1, steps + 1):
         if s["lr_schedule"] == "cosine":
             trainer.set_lr(cosine_lr(s["lr"], done - 1, steps))
         m = trainer.step()
         loss = m["loss"]
-        bar.update(done, loss)
+        if progress is not None:
+            progress.update(done, loss)
         if m["rejected"]:
             break
-    train_seconds = time.perf_counter() - t0
-    bar.update(done, loss, force=True)
-    bar.close()
+    seconds = time.perf_counter() - t0
+    if progress is not None:
+        progress.update(done, loss, force=True)
+        progress.close()
+    return done, seconds
+
+
+def train_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Run ``train``; returns the exit status (0, also when training diverged)."""
+    started = time.perf_counter()
+    s = resolve_settings(args)
+    if args.save is not None and not args.save.lower().endswith(".npz"):
+        raise PlaygroundError(f"--save needs a path ending in .npz; got {args.save!r}")
+    if args.save is not None and not Path(args.save).resolve().parent.is_dir():
+        raise PlaygroundError(f"--save: folder {Path(args.save).parent} does not exist")
+    dataset = load_data(args)
+    trainer = make_trainer(dataset, s)
+    bar = Progress(s["steps"], err, enabled=not args.no_progress)
+    done, train_seconds = fit(trainer, s, bar)
 
     ev = trainer.evaluate()
     if args.save is not None and not trainer.diverged:
