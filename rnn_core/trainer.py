@@ -42,6 +42,7 @@ from rnn_core.errors import PlaygroundError
 from rnn_core.history import History
 from rnn_core.network import Network
 from rnn_core.optim import clip_gradients, make_optimizer
+from rnn_core.threads import single_thread
 
 LN2 = math.log(2.0)
 EVAL_BATCH = 2048  # windows per forward pass when evaluating, bounds memory on long series
@@ -50,40 +51,14 @@ MAX_TRAIN_EVAL_CHARS = 50_000  # train bits/char on the first this many characte
 EVAL_STREAMS = 32  # parallel streams when scoring a text split
 
 
-_BLAS_FACTORY: Any = None
-
-
-def _resolve_blas_factory() -> Any:
-    try:
-        from rnn_core import threads  # optional helper of the engine
-    except ImportError:
-        threads = None
-    if threads is not None:
-        for name in ("single_thread", "fastest", "blas_threads"):
-            helper = getattr(threads, name, None)
-            if callable(helper):
-                return helper
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # threadpoolctl is optional: fall back to NumPy's default
-        return contextlib.nullcontext
-    controller = ThreadpoolController()
-    return lambda: controller.limit(limits=1, user_api="blas")
-
-
 def _blas_context() -> contextlib.AbstractContextManager[Any]:
-    """Single-threaded BLAS for the duration of a call.
+    """Single-threaded BLAS for the duration of a call (the engine's measured fastest setting).
 
-    The engine's own helper (``rnn_core.threads``) wins if it exists. Otherwise threadpoolctl:
-    at dashboard sizes the matrices are small, and a second BLAS thread on a shared 2-core
-    machine mostly waits for a core (measured: 17-106 steps/s with 2 threads against 210-220
-    with 1 on the docstrings text under load; no difference on the sine). The controller is built
-    once because discovering the libraries costs ~0.1 ms, limiting with it ~7 us.
+    At these sizes a second BLAS thread on a shared 2-core machine mostly waits for a core:
+    measured here, the docstrings text trained at 17-106 steps/s with 2 threads against 210-220
+    with 1 while other work ran; the sine task was the same either way.
     """
-    global _BLAS_FACTORY
-    if _BLAS_FACTORY is None:
-        _BLAS_FACTORY = _resolve_blas_factory()
-    return _BLAS_FACTORY()
+    return single_thread()
 
 
 def _copy_state(state: Any) -> Any:
