@@ -292,3 +292,12 @@ def test_save_and_load_reproduce_the_evaluation(trained, sine, tmp_path):
     assert loaded.evaluate()["val_rmse"] == trained.evaluate()["val_rmse"]
     with pytest.raises(PlaygroundError, match="normalised differently"):
         Trainer.load(data, sine_dataset(amplitude=2.0))
+
+
+def test_validation_only_evaluation(sine):
+    tr = Trainer.create(sine)
+    full = tr.evaluate()
+    quick = tr.evaluate(train=False)
+    assert not any(k.startswith("train_") for k in quick)
+    assert quick["val_rmse"] == full["val_rmse"] and quick["val_loss"] == full["val_loss"]
+    assert len(tr.history.evals) == 2
