@@ -19,6 +19,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -212,7 +213,11 @@ def load_data(args: argparse.Namespace) -> Any:
         kw["inputs"] = tuple(c.strip() for c in args.inputs.split(",") if c.strip())
     if args.missing:
         kw["missing"] = args.missing
-    return data.load_dataset(spec, **kw)
+    # Library warnings (pandas parsing hints and the like) would break the one-line error
+    # promise; what matters about the file is in the dataset's report.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return data.load_dataset(spec, **kw)
 
 
 def _only_for(kind: str, **given: Any) -> None:
@@ -460,6 +465,11 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         return train_command(args, out, err)
     except (UsageError, PlaygroundError) as exc:
         return _fail(str(exc), err)
+    except OSError as exc:  # e.g. a data file without read permission
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        return _fail(f"cannot read or write{where}: {exc.strerror or exc}", err)
+    except MemoryError:
+        return _fail("out of memory; use a smaller file, fewer hidden units or a smaller batch", err)
     except KeyboardInterrupt:
         err.write("\ninterrupted\n")
         return 130
