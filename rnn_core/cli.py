@@ -15,11 +15,13 @@ uniform(0, 1) initialisation, seed 12161, 25 epochs).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -434,6 +436,25 @@ def _human(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _argparse_errors_raise() -> Iterator[None]:
+    """Make any argparse parser raise :class:`UsageError` instead of printing usage and exiting.
+
+    ``bench`` parses its own flags with a plain ArgumentParser; this keeps its mistakes to the
+    same single ``error: ...`` line as ours.
+    """
+    original = argparse.ArgumentParser.error
+
+    def error(self: argparse.ArgumentParser, message: str) -> NoReturn:
+        raise UsageError(message)
+
+    argparse.ArgumentParser.error = error  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        argparse.ArgumentParser.error = original  # type: ignore[method-assign]
+
+
 def _fail(message: str, err: TextIO) -> int:
     # One line, whatever the message contained.
     err.write("error: " + " ".join(str(message).split()) + "\n")
@@ -452,8 +473,9 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         except ImportError:
             return _fail("the benchmark module is not available in this installation", err)
         try:
-            status = bench.main(argv[1:])
-        except PlaygroundError as exc:
+            with _argparse_errors_raise():
+                status = bench.main(argv[1:])
+        except (UsageError, PlaygroundError) as exc:
             return _fail(str(exc), err)
         return int(status or 0)
     parser = build_parser()

@@ -208,3 +208,10 @@ def test_cosine_schedule_endpoints():
     assert cli.cosine_lr(0.01, 0, 100) == pytest.approx(0.01)
     assert cli.cosine_lr(0.01, 50, 100) == pytest.approx(0.01 * (0.01 + 0.99 * 0.5))
     assert cli.cosine_lr(0.01, 100, 100) == pytest.approx(1e-4)
+
+
+def test_bench_flag_errors_are_one_line_too():
+    r = run_cli("bench", "--bogus")
+    assert r.returncode == 2
+    assert_one_error_line(r.stderr, "unrecognized arguments")
+    assert r.stdout == ""
