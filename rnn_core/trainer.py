@@ -1,7 +1,8 @@
 """Step-wise training of a :class:`~rnn_core.network.Network` on a series or a text.
 
 The trainer owns no loop: the dashboard calls :meth:`Trainer.step` as often as its time budget
-allows and the command line calls :meth:`Trainer.run`. Each step draws one minibatch with the
+allows, scripts call :meth:`Trainer.run`, and the command line steps with a learning-rate
+schedule (:func:`rnn_core.cli.fit`). Each step draws one minibatch with the
 trainer's single seeded ``np.random.Generator`` (the same one that initialised the weights), so
 the same seed and settings give bit-identical runs.
 
@@ -17,9 +18,10 @@ Minibatches
 
 Divergence guard
 ----------------
-A step whose loss or gradient is not finite, or whose update would make a weight non-finite, is
-rejected: weights and optimizer state stay as they were, :attr:`Trainer.diverged` becomes True
-and stays so until a :meth:`Trainer.restore` of an earlier snapshot (or a new trainer).
+A step whose loss or gradient is not finite (including a gradient norm that overflows float64),
+or whose update would make a weight non-finite, is rejected: weights and optimizer state stay as
+they were, :attr:`Trainer.diverged` becomes True and stays so until a :meth:`Trainer.restore` of
+an earlier snapshot (or a new trainer).
 """
 
 from __future__ import annotations
