@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn_core.threads import single_thread
+
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 # internal gate block j holds PyTorch's block PERM[cell][j]
 PERM = {"rnn": (0,), "lstm": (0, 1, 3, 2), "gru": (0, 1, 2)}
@@ -452,17 +454,20 @@ def layer_forward(cell, nonlinearity, w_ih, w_hh, b_ih, b_hh, x, h0, c0=None) ->
         bias = b_ih + b_hh
     xp = project(x, w_ih, bias, PERM[cell], scale)  # (G, T, B, H)
     cache = LayerCache(cell, nonlinearity, x, hs)
-    if cell == "rnn":
-        rnn_forward(xp[0], h0, w_hh, nonlinearity, scale, hs)
-    elif cell == "lstm":
+    if cell == "lstm":
         cache.cs = np.empty((T + 1, B, H), dtype=dt)
         cache.tc = np.empty((T, B, H), dtype=dt)
-        lstm_forward(xp, h0, c0, w_hh, scale, hs, cache.cs, cache.tc)
-        cache.gates = xp
-    else:
+    elif cell == "gru":
         cache.hn = np.empty((T, B, H), dtype=dt)
         cache.hmn = np.empty((T, B, H), dtype=dt)
-        gru_forward(xp, h0, w_hh, b_hh[2 * H :], scale, hs, cache.hn, cache.hmn)
+    with single_thread():  # a chain of small products: threads only add hand-over latency
+        if cell == "rnn":
+            rnn_forward(xp[0], h0, w_hh, nonlinearity, scale, hs)
+        elif cell == "lstm":
+            lstm_forward(xp, h0, c0, w_hh, scale, hs, cache.cs, cache.tc)
+        else:
+            gru_forward(xp, h0, w_hh, b_hh[2 * H :], scale, hs, cache.hn, cache.hmn)
+    if cell != "rnn":
         cache.gates = xp
     return cache
 
@@ -487,19 +492,21 @@ def layer_backward(cache: LayerCache, w_ih, w_hh, dhs, dh_last, dc_last=None, *,
     """
     hs, cell = cache.hs, cache.cell
     dc0 = None
+    with single_thread():
+        if cell == "gru":
+            grad, dh0 = gru_backward(dhs, dh_last, hs, cache.gates, cache.hn, cache.hmn, w_hh, bptt)
+        elif cell == "rnn":
+            dpre, dh0 = rnn_backward(dhs, dh_last, hs, w_hh, cache.nonlinearity, bptt)
+        else:
+            dpre, dh0, dc0 = lstm_backward(
+                dhs, dh_last, dc_last, hs, cache.cs, cache.tc, cache.gates, w_hh, bptt
+            )
     if cell == "gru":
-        grad, dh0 = gru_backward(dhs, dh_last, hs, cache.gates, cache.hn, cache.hmn, w_hh, bptt)
         dw_hh, db_hh = recurrent_backward(grad[:3], hs, GRU_HH_PERM)
         dxp = grad[1:]  # blocks r, z, n
         db_ih = dxp.reshape(3, -1, dxp.shape[3]).sum(axis=1).reshape(-1)
     else:
-        if cell == "rnn":
-            dpre, dh0 = rnn_backward(dhs, dh_last, hs, w_hh, cache.nonlinearity, bptt)
-            dxp = dpre[None]
-        else:
-            dxp, dh0, dc0 = lstm_backward(
-                dhs, dh_last, dc_last, hs, cache.cs, cache.tc, cache.gates, w_hh, bptt
-            )
+        dxp = dpre[None] if cell == "rnn" else dpre
         dw_hh, db_hh = recurrent_backward(dxp, hs, PERM[cell])
         db_ih = db_hh.copy()
     dw_ih, dx = project_backward(dxp, cache.x, w_ih, PERM[cell], need_dx)

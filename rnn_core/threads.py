@@ -1,10 +1,12 @@
 """BLAS thread limits for the engine's small matrices.
 
-At dashboard sizes (batch 32, hidden 100-128) each step multiplies matrices of a few hundred
-kilobytes; a second BLAS thread costs more in hand-over than it saves, and on a shared 2-core
-machine it mostly waits for a core. ``python -m rnn_core bench`` measures both settings side
-by side; single-threaded BLAS won every scenario there (see the module docstring of
-:mod:`rnn_core.bench` for how it measures).
+At dashboard sizes (batch 32, hidden 100-128) each time step multiplies matrices of a few
+hundred kilobytes. OpenBLAS splits any product above 2^18 multiply-adds across its threads; for
+a chain of small products that hand-over costs more than it saves, and on a shared 2-core
+machine the second thread mostly waits for a core (measured with ``python -m rnn_core bench``:
+the tanh RNN of S1 ran 180 steps/s single-threaded and 14 steps/s with two threads under load).
+The engine therefore runs its time loops under :func:`single_thread` itself, and leaves the
+large once-per-sequence products (weight gradients, the text head) to the caller's setting.
 
 Use::
 
@@ -13,48 +15,59 @@ Use::
     with single_thread():
         trainer.run(100)
 
-or, once for the whole process, ``limit_blas_threads(1)``. Without ``threadpoolctl`` both are
-no-ops. The library scan of threadpoolctl (~0.1 ms) is done once and cached; entering and
-leaving a limit costs a few microseconds.
+or, once for the whole process, ``limit_blas_threads(1)``. Only NumPy's own BLAS is touched
+(not, say, the MKL inside PyTorch). Without ``threadpoolctl`` everything here is a no-op.
+Entering and leaving :func:`single_thread` costs about a microsecond.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any
 
-_controller: Any = None
-_process_limit: Any = None  # keeps a process-wide limit alive
+import numpy as np
+
+_libs: list[Any] | None = None
 
 
-def _get_controller() -> Any:
-    global _controller
-    if _controller is None:
+def _numpy_blas() -> list[Any]:
+    """threadpoolctl controllers of the BLAS libraries NumPy uses (cached after the first call)."""
+    global _libs
+    if _libs is None:
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:  # optional dependency: run with NumPy's defaults
-            _controller = False
+            _libs = []
         else:
-            _controller = ThreadpoolController()
-    return _controller
+            libs = ThreadpoolController().select(user_api="blas").lib_controllers
+            root = np.__file__.rsplit("numpy", 1)[0]
+            ours = [lib for lib in libs if str(getattr(lib, "filepath", "")).startswith(root)]
+            _libs = ours or list(libs)
+    return _libs
 
 
-def blas_threads(n: int) -> contextlib.AbstractContextManager[Any]:
-    """Context manager limiting BLAS (OpenBLAS/MKL/BLIS) to ``n`` threads, restored on exit."""
-    controller = _get_controller()
-    if not controller:
-        return contextlib.nullcontext()
-    return controller.limit(limits=int(n), user_api="blas")
+@contextlib.contextmanager
+def blas_threads(n: int) -> Iterator[None]:
+    """Limit NumPy's BLAS to ``n`` threads inside the ``with`` block; restored on exit."""
+    libs = _numpy_blas()
+    old = [lib.get_num_threads() for lib in libs]
+    changed = [(lib, k) for lib, k in zip(libs, old, strict=True) if k != n]
+    for lib, _ in changed:
+        lib.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        for lib, k in changed:
+            lib.set_num_threads(k)
 
 
-def single_thread() -> contextlib.AbstractContextManager[Any]:
-    """Context manager running BLAS single-threaded: the engine's fastest setting."""
+def single_thread() -> contextlib.AbstractContextManager[None]:
+    """Context manager running NumPy's BLAS single-threaded: the engine's fastest setting."""
     return blas_threads(1)
 
 
 def limit_blas_threads(n: int = 1) -> None:
-    """Limit BLAS to ``n`` threads for the rest of the process (e.g. at app start-up)."""
-    global _process_limit
-    controller = _get_controller()
-    if controller:
-        _process_limit = controller.limit(limits=int(n), user_api="blas")
+    """Limit NumPy's BLAS to ``n`` threads for the rest of the process (e.g. at app start-up)."""
+    for lib in _numpy_blas():
+        lib.set_num_threads(int(n))
