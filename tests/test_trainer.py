@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rnn_core.config import ModelConfig, TrainConfig
-from rnn_core.data import sine_dataset
+from rnn_core.data import csv_dataset, sine_dataset
 from rnn_core.errors import PlaygroundError
 from rnn_core.trainer import Trainer
 
@@ -301,3 +301,18 @@ def test_validation_only_evaluation(sine):
     assert not any(k.startswith("train_") for k in quick)
     assert quick["val_rmse"] == full["val_rmse"] and quick["val_loss"] == full["val_loss"]
     assert len(tr.history.evals) == 2
+
+
+def test_forecast_dates_continue_a_dated_csv():
+    rows = ["date,level,rain"]
+    rows += [f"2021-{1 + i // 28:02d}-{1 + i % 28:02d},{5 + math.sin(i / 4):.4f},{i % 7}" for i in range(200)]
+    ds = csv_dataset("\n".join(rows).encode(), inputs=["rain"], seq_len=20)
+    tr = Trainer.create(ds)
+    tr.run(20)
+    x, values = tr.forecast(3)
+    assert x.dtype.kind == "M"
+    last = np.datetime64("2021-08-04")  # row 199: month 1 + 199 // 28 = 8, day 1 + 199 % 28 = 4
+    np.testing.assert_array_equal(x, last + np.arange(1, 4) * np.timedelta64(1, "D"))
+    assert values.shape == (3,) and np.all(np.isfinite(values))
+    xv, pred, actual = tr.predictions("val")
+    assert xv.dtype.kind == "M" and pred.shape == actual.shape == xv.shape
