@@ -60,7 +60,7 @@ class Hyperparams:
     window: int = 50
     batch_size: int = 32
     optimizer: str = "adam"
-    lr: float = 0.01
+    lr: float = 0.003
     momentum: float = 0.9
     clip_mode: str = "norm"
     clip_norm: float = 1.0
@@ -463,7 +463,9 @@ def text_controls(sample_names: list[str]) -> TextSettings:
     )
     if source == "sample":
         if st.session_state.get("data_text_sample") not in sample_names:
-            st.session_state["data_text_sample"] = sample_names[0]
+            # The generated sentences are long enough to learn from and short enough to be quick.
+            preferred = [n for n in sample_names if "sentences" in n.lower()]
+            st.session_state["data_text_sample"] = (preferred or sample_names)[0]
         st.selectbox("Sample", sample_names, key="data_text_sample")
     elif source == "paste":
         st.text_area(

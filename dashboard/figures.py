@@ -32,7 +32,7 @@ PARAM_COLORS = ("#3a6ea5", "#d1495b", "#00798c", "#edae49", "#66a182", "#8e6c8a"
 PREVIEW_POINTS = 3000
 """Most points drawn per series in previews; CSVs may hold a million rows."""
 
-_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 20}
 
 
 def f32(values) -> np.ndarray:
@@ -54,16 +54,30 @@ def visible_char(ch: str) -> str:
     return {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}.get(ch, ch if ch.isprintable() else repr(ch)[1:-1])
 
 
-def _base_layout(fig: go.Figure, *, title: str, revision: str, height: int = 320) -> go.Figure:
+def _base_layout(fig: go.Figure, *, title: str, revision: str, height: int = 360) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
         height=height,
         margin=_MARGIN,
         uirevision=revision,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        # Below the plot: above it, legends collide with the title and the chart's tool bar.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.3, "xanchor": "left", "x": 0.0},
         hovermode="x unified",
     )
     return fig
+
+
+def _scalar(value):
+    """An axis position plotly serialises correctly: datetimes as ISO text, numbers as float.
+
+    (A NumPy datetime64 in a shape would be written as integer nanoseconds, which a date axis
+    cannot place.)
+    """
+    if isinstance(value, np.datetime64):
+        return str(np.datetime_as_string(value, unit="ms"))
+    if isinstance(value, (np.integer, np.floating)):
+        return float(value)
+    return value
 
 
 def _shade_split(
@@ -79,8 +93,8 @@ def _shade_split(
         if span is None:
             continue
         fig.add_vrect(
-            x0=span[0],
-            x1=span[1],
+            x0=_scalar(span[0]),
+            x1=_scalar(span[1]),
             fillcolor=fill,
             line_width=0,
             layer="below",
@@ -310,8 +324,8 @@ def forecast_figure(
     )
     if len(x_future):
         fig.add_vrect(
-            x0=x_future[0],
-            x1=x_future[-1],
+            x0=_scalar(x_future[0]),
+            x1=_scalar(x_future[-1]),
             fillcolor="rgba(237, 174, 73, 0.12)",
             line_width=0,
             layer="below",

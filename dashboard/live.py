@@ -19,7 +19,7 @@ import streamlit as st
 
 from dashboard import controls, panels, state
 
-TICK_BUDGET = 0.15
+TICK_BUDGET = 0.2
 """Seconds of training per refresh: long enough that steps dominate redraws, short enough for
 several refreshes a second and a Pause that lands within a fraction of a second."""
 

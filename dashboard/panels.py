@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard import figures, state
 from rnn_core.history import GRAD_NORM_PREFIX, downsample_indices
 
-CURVE_POINTS = 400
+CURVE_POINTS = 300
 """Points per curve in the live charts (the history itself keeps every step)."""
 
 LIVE_PRED_MAX = 3000
@@ -26,8 +26,11 @@ CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "sel
 
 
 def fmt(value, spec: str = ".4g") -> str:
+    """A number for a metric tile; tiny values in short scientific form so they fit."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
+    if spec.endswith("g") and value != 0 and abs(value) < 1e-3:
+        return f"{value:.2e}"
     return format(value, spec)
 
 
@@ -98,7 +101,7 @@ def _throttled(name: str, key: tuple, fn, *, min_interval: float = 0.0):
 
 def metrics_row(tr, ev: dict | None) -> None:
     ds = tr.dataset
-    c = st.columns(5)
+    c = st.columns([0.8, 0.8, 1.0, 1.5, 0.8])
     c[0].metric("Step", tr.step_count, help="Optimizer steps (minibatch updates) so far.")
     c[1].metric("Epoch", f"{tr.epoch:.2f}", help="Passes over the training data.")
     loss = fmt(ev["train_loss"], ".3g") if ev else "—"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import controls, datasource, figures, panels, state
+from dashboard import controls, datasource, figures, live, panels, state
 from dashboard.datasource import DataSpec
 
 SOURCE_LABELS = {"sine": "Sine wave", "csv": "CSV time series", "text": "Text"}
@@ -169,7 +169,8 @@ def data_preview(ds) -> None:
 
 def regression_metrics(tr) -> pd.DataFrame:
     """Validation RMSE/MAE of the model next to the baselines, best first."""
-    ev = state.memo("eval_pred", state.model_version(), tr.evaluate)
+    last = st.session_state.get("last_eval")
+    ev = last if last and last["step"] == tr.step_count else live.evaluate(tr)
     b = tr.dataset.baselines or {}
     rows = {
         "RNN (one-step)": (ev.get("val_rmse"), ev.get("val_mae")),

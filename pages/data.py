@@ -62,5 +62,7 @@ if spec is not None:
             tr = state.trainer()
             if tr is not None and tr.step_count > 0:
                 st.warning(f"Using this data resets the current model (trained for {tr.step_count:,} steps).")
+            else:
+                st.info("Using this data builds a new model for it with the current settings.")
             st.button("Use this data", type="primary", on_click=state.request_data, args=(spec,))
         views.data_preview(ds)

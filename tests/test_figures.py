@@ -66,10 +66,17 @@ def test_series_figure_draws_extra_inputs_in_their_own_panels():
     np.testing.assert_allclose(fig.data[2].y, x**2)
 
 
-def test_series_figure_accepts_datetimes():
-    x = np.arange("2024-01-01", "2024-01-11", dtype="datetime64[D]")
+def test_datetime_spans_are_written_as_dates_not_nanoseconds():
+    x = np.arange("2024-01-01", "2024-01-11", dtype="datetime64[D]").astype("datetime64[ns]")
     fig = figures.series_figure(x, np.arange(10.0), target_name="t", val_span=(x[7], x[9]))
-    assert len(_vrects(fig)) == 1
+    [rect] = _vrects(fig)
+    assert str(rect.x0).startswith("2024-01-08") and str(rect.x1).startswith("2024-01-10")
+    fig = figures.predictions_figure(x[:7], np.zeros(7), np.zeros(7), x[7:], np.ones(3), np.ones(3))
+    [rect] = _vrects(fig)
+    assert str(rect.x0).startswith("2024-01-08")
+    fig = figures.forecast_figure(x, np.zeros(10), x + np.timedelta64(10, "D"), np.zeros(10))
+    [rect] = _vrects(fig)
+    assert str(rect.x1).startswith("2024-01-20")
 
 
 def test_split_spans_reads_the_index_arrays():
