@@ -208,3 +208,24 @@ def config_json(tr) -> str:
 def file_stem(tr) -> str:
     cfg = tr.config
     return f"rnn-playground-{cfg.cell}{cfg.hidden_size}-step{tr.step_count}"
+
+
+TORCH_SNIPPET = """\
+import json
+
+import numpy as np
+import torch
+
+z = np.load("{name}", allow_pickle=False)
+cfg = json.loads(str(z["config_json"]))
+Cell = {{"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}}[cfg["cell"]]
+extra = {{"nonlinearity": cfg["nonlinearity"]}} if cfg["cell"] == "rnn" else {{}}  # tanh or relu
+dtype = getattr(torch, cfg["dtype"])
+rnn = Cell(cfg["input_size"], cfg["hidden_size"], cfg["num_layers"], dtype=dtype, **extra)
+head = torch.nn.Linear(cfg["hidden_size"], cfg["output_size"], dtype=dtype)
+rnn.load_state_dict({{k[4:]: torch.tensor(z[k]) for k in z.files if k.startswith("rnn.")}})
+head.load_state_dict({{k[5:]: torch.tensor(z[k]) for k in z.files if k.startswith("head.")}})
+# regression: x (T, B, C) normalised with cfg["input_shift"] / cfg["input_scale"];
+# prediction = head(rnn(x)[0][-1]) * cfg["target_scale"] + cfg["target_shift"]
+"""
+"""How to rebuild a downloaded model in PyTorch (time-major input, as torch.nn.RNN's default)."""

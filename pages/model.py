@@ -31,6 +31,11 @@ st.markdown(
     "`torch.nn.Linear`, and a `config_json` entry; load it with `numpy.load(path, allow_pickle=False)`."
 )
 
+with st.expander("Load the weights into PyTorch"):
+    st.code(views.TORCH_SNIPPET.format(name=f"{stem}.npz"), language="python")
+    if tr.config.cell == "rnn" and tr.config.nonlinearity == "sigmoid":
+        st.caption("torch.nn.RNN has no sigmoid activation: this model needs a hand-written loop there.")
+
 st.subheader("Resume from a saved model")
 st.file_uploader(
     "Saved model (.npz)", type=["npz"], key="model_file", on_change=views.on_model_upload,

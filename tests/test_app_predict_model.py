@@ -4,6 +4,7 @@ import io
 import json
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnn_core.data import text_dataset
@@ -128,3 +129,24 @@ def test_bad_model_files_give_a_clear_error_and_leave_the_model_untouched():
         errors = [e.value for e in at.error]
         assert any(name in e and "unchanged" in e for e in errors), (name, errors)
         assert at.session_state["trainer"] is tr and tr.step_count == 2
+
+
+def test_pytorch_snippet_on_the_model_page_rebuilds_the_model(tmp_path):
+    torch = pytest.importorskip("torch")
+    at = open_app()
+    at.switch_page("pages/model.py").run()
+    tr = at.session_state["trainer"]
+    tr.run(3)
+    path = tmp_path / "model.npz"
+    path.write_bytes(tr.save())
+    from dashboard.views import TORCH_SNIPPET
+
+    scope: dict = {}
+    exec(TORCH_SNIPPET.format(name=str(path)), scope)
+    ds = tr.dataset
+    x = torch.tensor(np.asarray(ds.val_X, dtype=np.float64))
+    with torch.no_grad():
+        pred = scope["head"](scope["rnn"](x)[0][-1]).numpy()[:, 0] * ds.target_scale + ds.target_shift
+    _, ours, _ = tr.predictions("val")
+    np.testing.assert_allclose(pred, ours, rtol=1e-9, atol=1e-9)
+    assert any("PyTorch" in e.label for e in at.expander)

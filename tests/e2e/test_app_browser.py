@@ -90,7 +90,7 @@ def test_start_trains_live_and_pause_stops(page: Page, goto, shot):
     shot("paused")
 
 
-def test_step_and_reset(page: Page, goto):
+def test_step_reset_and_download(page: Page, goto):
     goto()
     button(page, "Step").click()
     wait_until(lambda: step_count(page) == 1, 10, "one step")
@@ -98,6 +98,14 @@ def test_step_and_reset(page: Page, goto):
     wait_until(lambda: step_count(page) == 101, 20, "Step ×100 to finish")
     button(page, "Reset").click()
     wait_until(lambda: step_count(page) == 0, 10, "Reset to bring the step count back to 0")
+
+    # The weights download is built when clicked; it must be a real .npz (a zip archive).
+    nav(page, "Model")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Weights (.npz)").click()
+    path = info.value.path()
+    assert info.value.suggested_filename.endswith(".npz")
+    assert Path(path).read_bytes()[:2] == b"PK"
 
 
 def test_upload_csv_and_train_on_it(page: Page, goto, shot, tmp_path: Path):
