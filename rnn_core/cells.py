@@ -22,6 +22,9 @@ Speed notes (why the code looks the way it does):
   are pre-scaled by 1/2, so one ``tanh`` call covers every gate of a step.
 * Every step writes into preallocated arrays with ``out=``; the backward keeps the per-step
   pre-activation gradients so that the weight gradients are one matmul per gate after the loop.
+* The (T, B, .) arrays come from a :class:`Workspace` that hands an array out again once
+  nothing references it any more: fresh multi-megabyte arrays cost page faults on every call
+  (measured: 20-30% of a training step at the benchmark sizes).
 
 Truncated BPTT to ``k`` steps cuts the carried gradient between steps t-1 and t whenever
 ``(T - t) % k == 0`` and ``0 < t < T``: chunks are aligned to the end of the sequence, so a
@@ -30,6 +33,7 @@ many-to-one loss gets exactly ``k`` steps back, and ``k >= T`` is full BPTT.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +70,47 @@ def from_blocks(b: np.ndarray, perm: tuple[int, ...]) -> np.ndarray:
     return out.reshape(b.shape[0] * b.shape[1], b.shape[2])
 
 
+class Workspace:
+    """A pool of large arrays reused across calls, keyed by shape and dtype.
+
+    An array is handed out again only when nothing but the pool references it (checked with
+    ``sys.getrefcount``; views count, since they reference their base), so a cache or an output
+    the caller still holds is never overwritten. Not thread-safe: one workspace per network,
+    one thread at a time per network.
+    """
+
+    MIN_BYTES = 1 << 16  # smaller arrays come from malloc's own free lists anyway
+    MAX_PER_SHAPE = 4
+    MAX_SHAPES = 32
+    _FREE_REFS = 3  # the pool's list, the loop variable and getrefcount's argument
+
+    def __init__(self) -> None:
+        self._pool: dict[tuple, list[np.ndarray]] = {}
+
+    def empty(self, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """An uninitialised array like ``np.empty(shape, dtype)``, reused when possible."""
+        dtype = np.dtype(dtype)
+        shape = tuple(int(n) for n in shape)
+        if int(np.prod(shape)) * dtype.itemsize < self.MIN_BYTES:
+            return np.empty(shape, dtype)
+        key = (shape, dtype.str)
+        arrays = self._pool.pop(key, [])
+        self._pool[key] = arrays  # most recently used last
+        for arr in arrays:
+            if sys.getrefcount(arr) <= self._FREE_REFS:
+                return arr
+        arr = np.empty(shape, dtype)
+        if len(arrays) < self.MAX_PER_SHAPE:
+            arrays.append(arr)
+        while len(self._pool) > self.MAX_SHAPES:
+            del self._pool[next(iter(self._pool))]
+        return arr
+
+
+def _empty(ws: Workspace | None, shape, dtype) -> np.ndarray:
+    return np.empty(shape, dtype) if ws is None else ws.empty(shape, dtype)
+
+
 def _cut(t: int, T: int, bptt: int | None) -> bool:
     """True when the gradient carried from step t into step t-1 is dropped."""
     return bptt is not None and 0 < t < T and (T - t) % bptt == 0
@@ -74,7 +119,7 @@ def _cut(t: int, T: int, bptt: int | None) -> bool:
 # --------------------------------------------------------------------------- input projection
 
 
-def project(x: np.ndarray, w_ih: np.ndarray, bias: np.ndarray, perm, scale) -> np.ndarray:
+def project(x: np.ndarray, w_ih: np.ndarray, bias: np.ndarray, perm, scale, ws=None) -> np.ndarray:
     """Input projection of every timestep at once, ``(x W_ih^T + bias) * scale``, gate-major.
 
     Parameters
@@ -83,10 +128,11 @@ def project(x: np.ndarray, w_ih: np.ndarray, bias: np.ndarray, perm, scale) -> n
         one-hot in meaning, never materialised).
     w_ih : (G*H, D); bias : (G*H,) biases folded into the projection (PyTorch's order).
     perm : internal gate order, see ``PERM``; scale : (G,) or None, see :func:`gate_scale`.
+    ws : Workspace for the result, or None.
 
     Returns
     -------
-    (G, T, B, H) fresh C-contiguous array.
+    (G, T, B, H) C-contiguous array.
     """
     G = len(perm)
     wb = to_blocks(w_ih, perm)  # (G, H, D)
@@ -99,10 +145,12 @@ def project(x: np.ndarray, w_ih: np.ndarray, bias: np.ndarray, perm, scale) -> n
         T, B = x.shape
         table = np.empty((G, wb.shape[2], H), dtype=wb.dtype)  # (G, V, H)
         np.add(wb.transpose(0, 2, 1), bb[:, None, :], out=table)
-        return np.take(table, x, axis=1)  # (G, T, B, H)
+        xp = _empty(ws, (G, T, B, H), wb.dtype)
+        # ids are validated by the caller; mode="clip" lets take write straight into ``out``
+        return np.take(table, x, axis=1, out=xp, mode="clip")  # (G, T, B, H)
     T, B, D = x.shape
     x2 = x.reshape(T * B, D)
-    xp = np.empty((G, T * B, H), dtype=wb.dtype)
+    xp = _empty(ws, (G, T * B, H), wb.dtype)
     if D == 1:  # an outer product; BLAS is slow for an inner dimension of 1
         np.multiply(x2, wb[:, None, :, 0], out=xp)
     else:
@@ -111,7 +159,7 @@ def project(x: np.ndarray, w_ih: np.ndarray, bias: np.ndarray, perm, scale) -> n
     return xp.reshape(G, T, B, H)
 
 
-def project_backward(dxp: np.ndarray, x: np.ndarray, w_ih: np.ndarray, perm, need_dx: bool):
+def project_backward(dxp: np.ndarray, x: np.ndarray, w_ih: np.ndarray, perm, need_dx: bool, ws=None):
     """Gradients of :func:`project` with respect to ``W_ih`` and the input.
 
     Parameters
@@ -120,6 +168,7 @@ def project_backward(dxp: np.ndarray, x: np.ndarray, w_ih: np.ndarray, perm, nee
     x : (T, B, D) floats or (T, B) ids, as given to the forward.
     w_ih : (G*H, D); perm : internal gate order.
     need_dx : compute the input gradient (skipped for the first layer of a text model).
+    ws : Workspace for temporaries, or None.
 
     Returns
     -------
@@ -129,18 +178,19 @@ def project_backward(dxp: np.ndarray, x: np.ndarray, w_ih: np.ndarray, perm, nee
     G, T, B, H = dxp.shape
     d3 = dxp.reshape(G, T * B, H)
     if x.ndim == 2:
-        dwb = scatter_add(x.reshape(-1), d3, w_ih.shape[1])  # (V, G, H)
+        dwb = scatter_add(x.reshape(-1), d3, w_ih.shape[1], ws)  # (V, G, H)
         return from_blocks(dwb.transpose(1, 2, 0), perm), None
     D = x.shape[2]
     x2 = x.reshape(T * B, D)
     dw_ih = from_blocks(np.matmul(d3.transpose(0, 2, 1), x2), perm)  # (G*H, D)
     dx = None
     if need_dx:
-        dx = np.matmul(d3, to_blocks(w_ih, perm)).sum(axis=0).reshape(T, B, D)
+        per_gate = np.matmul(d3, to_blocks(w_ih, perm), out=_empty(ws, (G, T * B, D), dxp.dtype))
+        dx = np.sum(per_gate, axis=0, out=_empty(ws, (T * B, D), dxp.dtype)).reshape(T, B, D)
     return dw_ih, dx
 
 
-def scatter_add(ids: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+def scatter_add(ids: np.ndarray, values: np.ndarray, n: int, ws=None) -> np.ndarray:
     """``out[ids[j]] += values[:, j]`` for all j, as (n, G, H): the backward of a row lookup.
 
     values : (G, N, H). The ids are sorted once, the values gathered in that order and each
@@ -154,7 +204,7 @@ def scatter_add(ids: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     bounds = np.flatnonzero(sorted_ids[1:] != sorted_ids[:-1]) + 1
     starts = np.r_[0, bounds]
     ends = np.r_[bounds, N]
-    gathered = np.take(values, order, axis=1)  # (G, N, H)
+    gathered = np.take(values, order, axis=1, out=_empty(ws, values.shape, values.dtype), mode="clip")
     ones = np.ones(N, dtype=values.dtype)
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         np.matmul(ones[: b - a], gathered[:, a:b], out=out[sorted_ids[a]])  # sum of the run
@@ -225,7 +275,7 @@ def rnn_forward(xp, h0, w_hh, nonlinearity, scale, hs):
     return hs
 
 
-def rnn_backward(dhs, dh_last, hs, w_hh, nonlinearity, bptt):
+def rnn_backward(dhs, dh_last, hs, w_hh, nonlinearity, bptt, ws=None):
     """Backward of :func:`rnn_forward`.
 
     dhs : (T, B, H) gradient of every output, or None; dh_last : (B, H) extra gradient of the
@@ -233,7 +283,7 @@ def rnn_backward(dhs, dh_last, hs, w_hh, nonlinearity, bptt):
     """
     T, B, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
     h = hs[1:]
-    dpre = np.empty((T, B, H), dtype=hs.dtype)  # first the activation's derivative, in one go
+    dpre = _empty(ws, (T, B, H), hs.dtype)  # first the activation's derivative, in one go
     if nonlinearity == "tanh":  # 1 - h^2
         np.multiply(h, h, out=dpre)
         np.subtract(1.0, dpre, out=dpre)
@@ -290,7 +340,7 @@ def lstm_forward(xp, h0, c0, w_hh, scale, hs, cs, tc):
     return hs
 
 
-def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt):
+def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt, ws=None):
     """Backward of :func:`lstm_forward`.
 
     dhs : (T, B, H) or None; dh_last, dc_last : (B, H) or None (gradients of the final state).
@@ -300,7 +350,7 @@ def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt):
     _, T, B, H = gates.shape
     dt = hs.dtype
     w = to_blocks(w_hh, PERM["lstm"])  # (4, H, H)
-    dpre = np.empty((4, T, B, H), dtype=dt)
+    dpre = _empty(ws, (4, T, B, H), dt)
     dh = np.zeros((B, H), dtype=dt)
     dc = np.zeros((B, H), dtype=dt)
     tmp = np.empty((B, H), dtype=dt)
@@ -382,7 +432,7 @@ def gru_forward(xp, h0, w_hh, b_hn, scale, hs, hn, hmn):
     return hs
 
 
-def gru_backward(dhs, dh_last, hs, gates, hn, hmn, w_hh, bptt):
+def gru_backward(dhs, dh_last, hs, gates, hn, hmn, w_hh, bptt, ws=None):
     """Backward of :func:`gru_forward`.
 
     Returns (grad (4, T, B, H) blocks [hn, r, z, n] as described at ``GRU_HH_PERM``,
@@ -391,7 +441,7 @@ def gru_backward(dhs, dh_last, hs, gates, hn, hmn, w_hh, bptt):
     _, T, B, H = gates.shape
     dt = hs.dtype
     w = to_blocks(w_hh, GRU_HH_PERM)  # (3, H, H) blocks n, r, z
-    grad = np.empty((4, T, B, H), dtype=dt)
+    grad = _empty(ws, (4, T, B, H), dt)
     dh = np.zeros((B, H), dtype=dt)
     dhz = np.empty((B, H), dtype=dt)
     tmp = np.empty((B, H), dtype=dt)
@@ -428,7 +478,7 @@ def gru_backward(dhs, dh_last, hs, gates, hn, hmn, w_hh, bptt):
 # --------------------------------------------------------------------------- one layer
 
 
-def layer_forward(cell, nonlinearity, w_ih, w_hh, b_ih, b_hh, x, h0, c0=None) -> LayerCache:
+def layer_forward(cell, nonlinearity, w_ih, w_hh, b_ih, b_hh, x, h0, c0=None, ws=None) -> LayerCache:
     """Run one layer over a whole sequence.
 
     Parameters
@@ -437,6 +487,7 @@ def layer_forward(cell, nonlinearity, w_ih, w_hh, b_ih, b_hh, x, h0, c0=None) ->
     w_ih (G*H, D), w_hh (G*H, H), b_ih, b_hh (G*H,) : PyTorch's layout.
     x : (T, B, D) floats or (T, B) integer ids.
     h0 : (B, H); c0 : (B, H) for LSTM.
+    ws : Workspace for the (T, B, .) arrays, or None.
 
     Returns
     -------
@@ -446,20 +497,20 @@ def layer_forward(cell, nonlinearity, w_ih, w_hh, b_ih, b_hh, x, h0, c0=None) ->
     T, B = x.shape[0], x.shape[1]
     dt = w_hh.dtype
     scale = gate_scale(cell, nonlinearity, dt)
-    hs = np.empty((T + 1, B, H), dtype=dt)
+    hs = _empty(ws, (T + 1, B, H), dt)
     if cell == "gru":
         bias = b_ih.copy()
         bias[: 2 * H] += b_hh[: 2 * H]
     else:
         bias = b_ih + b_hh
-    xp = project(x, w_ih, bias, PERM[cell], scale)  # (G, T, B, H)
+    xp = project(x, w_ih, bias, PERM[cell], scale, ws)  # (G, T, B, H)
     cache = LayerCache(cell, nonlinearity, x, hs)
     if cell == "lstm":
-        cache.cs = np.empty((T + 1, B, H), dtype=dt)
-        cache.tc = np.empty((T, B, H), dtype=dt)
+        cache.cs = _empty(ws, (T + 1, B, H), dt)
+        cache.tc = _empty(ws, (T, B, H), dt)
     elif cell == "gru":
-        cache.hn = np.empty((T, B, H), dtype=dt)
-        cache.hmn = np.empty((T, B, H), dtype=dt)
+        cache.hn = _empty(ws, (T, B, H), dt)
+        cache.hmn = _empty(ws, (T, B, H), dt)
     with single_thread():  # a chain of small products: threads only add hand-over latency
         if cell == "rnn":
             rnn_forward(xp[0], h0, w_hh, nonlinearity, scale, hs)
@@ -472,7 +523,9 @@ def layer_forward(cell, nonlinearity, w_ih, w_hh, b_ih, b_hh, x, h0, c0=None) ->
     return cache
 
 
-def layer_backward(cache: LayerCache, w_ih, w_hh, dhs, dh_last, dc_last=None, *, bptt=None, need_dx=True):
+def layer_backward(
+    cache: LayerCache, w_ih, w_hh, dhs, dh_last, dc_last=None, *, bptt=None, need_dx=True, ws=None
+):
     """Backward of :func:`layer_forward`.
 
     Parameters
@@ -483,6 +536,7 @@ def layer_backward(cache: LayerCache, w_ih, w_hh, dhs, dh_last, dc_last=None, *,
     dh_last, dc_last : (B, H) gradient of the final hidden (and LSTM cell) state, or None.
     bptt : truncation length k, or None for full BPTT.
     need_dx : also return the input gradient (T, B, D).
+    ws : Workspace for temporaries, or None.
 
     Returns
     -------
@@ -494,12 +548,12 @@ def layer_backward(cache: LayerCache, w_ih, w_hh, dhs, dh_last, dc_last=None, *,
     dc0 = None
     with single_thread():
         if cell == "gru":
-            grad, dh0 = gru_backward(dhs, dh_last, hs, cache.gates, cache.hn, cache.hmn, w_hh, bptt)
+            grad, dh0 = gru_backward(dhs, dh_last, hs, cache.gates, cache.hn, cache.hmn, w_hh, bptt, ws)
         elif cell == "rnn":
-            dpre, dh0 = rnn_backward(dhs, dh_last, hs, w_hh, cache.nonlinearity, bptt)
+            dpre, dh0 = rnn_backward(dhs, dh_last, hs, w_hh, cache.nonlinearity, bptt, ws)
         else:
             dpre, dh0, dc0 = lstm_backward(
-                dhs, dh_last, dc_last, hs, cache.cs, cache.tc, cache.gates, w_hh, bptt
+                dhs, dh_last, dc_last, hs, cache.cs, cache.tc, cache.gates, w_hh, bptt, ws
             )
     if cell == "gru":
         dw_hh, db_hh = recurrent_backward(grad[:3], hs, GRU_HH_PERM)
@@ -509,5 +563,5 @@ def layer_backward(cache: LayerCache, w_ih, w_hh, dhs, dh_last, dc_last=None, *,
         dxp = dpre[None] if cell == "rnn" else dpre
         dw_hh, db_hh = recurrent_backward(dxp, hs, PERM[cell])
         db_ih = db_hh.copy()
-    dw_ih, dx = project_backward(dxp, cache.x, w_ih, PERM[cell], need_dx)
+    dw_ih, dx = project_backward(dxp, cache.x, w_ih, PERM[cell], need_dx, ws)
     return (dw_ih, dw_hh, db_ih, db_hh), dx, dh0, dc0

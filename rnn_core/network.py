@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn_core.cells import GATE_NAMES, LayerCache, layer_backward, layer_forward
+from rnn_core.cells import GATE_NAMES, LayerCache, Workspace, layer_backward, layer_forward
 from rnn_core.config import ModelConfig
 from rnn_core.errors import PlaygroundError
 from rnn_core.init import init_params
@@ -50,6 +50,7 @@ class Network:
     def __init__(self, config: ModelConfig, rng: np.random.Generator):
         self.config = config
         self.params: dict[str, np.ndarray] = init_params(config, rng)
+        self._ws = Workspace()  # big per-sequence arrays, reused once nothing holds them
 
     # ------------------------------------------------------------------ state
 
@@ -124,6 +125,7 @@ class Network:
                 inp,
                 h0[k],
                 None if c0 is None else c0[k],
+                ws=self._ws,
             )
             layers.append(lc)
             inp = lc.hs[1:]  # (T, B, H)
@@ -134,7 +136,8 @@ class Network:
             out = np.dot(top[T], w.T)  # (B, O)
             out += b
         else:
-            out = np.dot(top[1:].reshape(T * B, H), w.T).reshape(T, B, -1)  # (T, B, O)
+            out = self._ws.empty((T, B, c.output_size), c.dtype)  # (T, B, O)
+            np.matmul(top[1:].reshape(T * B, H), w.T, out=out.reshape(T * B, -1))
             out += b
         h_fin = np.stack([lc.hs[T] for lc in layers])  # (L, B, H)
         state = (h_fin, np.stack([lc.cs[T] for lc in layers])) if c.cell == "lstm" else h_fin
@@ -181,7 +184,9 @@ class Network:
             d2 = dout.reshape(T * B, -1)
             grads["head.weight"] = np.dot(d2.T, top[1:].reshape(T * B, H))
             grads["head.bias"] = d2.sum(axis=0)
-            dhs, dh_last = np.dot(d2, w).reshape(T, B, H), None
+            dhs = self._ws.empty((T, B, H), c.dtype)
+            np.matmul(d2, w, out=dhs.reshape(T * B, H))
+            dh_last = None
         dh0s, dc0s = [None] * len(layers), [None] * len(layers)
         dx = None
         for k in range(len(layers) - 1, -1, -1):
@@ -195,6 +200,7 @@ class Network:
                 dh_last,
                 bptt=bptt,
                 need_dx=need_dx,
+                ws=self._ws,
             )
             grads[f"rnn.weight_ih_l{k}"] = dw_ih
             grads[f"rnn.weight_hh_l{k}"] = dw_hh

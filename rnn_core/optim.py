@@ -44,6 +44,7 @@ class Optimizer:
     def __init__(self, params: dict[str, np.ndarray], lr: float):
         self.lr = float(lr)
         self.step_count = 0
+        self._buffers: dict[str, np.ndarray] = {}
         self.state = {slot: {k: np.zeros_like(v) for k, v in params.items()} for slot in self.slots}
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
@@ -54,6 +55,13 @@ class Optimizer:
 
     def _update(self, k: str, p: np.ndarray, g: np.ndarray) -> None:
         raise NotImplementedError
+
+    def _scratch(self, k: str, p: np.ndarray) -> np.ndarray:
+        """A work array shaped like parameter ``k`` (not part of the state)."""
+        buf = self._buffers.get(k)
+        if buf is None or buf.shape != p.shape or buf.dtype != p.dtype:
+            buf = self._buffers[k] = np.empty_like(p)
+        return buf
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of all state arrays, plus ``step`` and ``lr`` as 0-d arrays."""
@@ -142,15 +150,20 @@ class Adam(Optimizer):
             g = grads[k]
             m = self.state["exp_avg"][k]
             v = self.state["exp_avg_sq"][k]
-            m += (1.0 - self.beta1) * (g - m)  # torch's lerp_
+            tmp = self._scratch(k, p)
+            np.subtract(g, m, out=tmp)  # torch's lerp_: m + (1 - beta1) (g - m)
+            tmp *= 1.0 - self.beta1
+            m += tmp
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - self.beta2
             v *= self.beta2
-            v += (1.0 - self.beta2) * (g * g)
-            denom = np.sqrt(v)
-            denom /= bc2_sqrt
-            denom += self.eps
-            np.divide(m, denom, out=denom)
-            denom *= step_size
-            p -= denom
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp /= bc2_sqrt
+            tmp += self.eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= step_size
+            p -= tmp
 
 
 _CLASSES = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}

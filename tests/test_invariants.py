@@ -296,6 +296,51 @@ def test_bad_inputs_raise_playground_error():
     assert reg.n_params() == sum(v.size for v in reg.params.values()) == 4 * H * (D + H + 2) + H + 1
 
 
+def test_workspace_reuses_only_unreferenced_arrays():
+    from rnn_core.cells import Workspace
+
+    ws = Workspace()
+    first = ws.empty((64, 32, 16), np.float64)
+    address = first.ctypes.data
+    del first
+    assert ws.empty((64, 32, 16), np.float64).ctypes.data == address  # released, so reused
+    a = ws.empty((64, 32, 16), np.float64)
+    b = ws.empty((64, 32, 16), np.float64)
+    assert a is not b  # a is still held
+    view = a[1:]
+    del a
+    c = ws.empty((64, 32, 16), np.float64)
+    assert not np.shares_memory(c, view) and not np.shares_memory(c, b)  # the view keeps a busy
+    a_base = view.base
+    del view, c, a_base
+    d = ws.empty((64, 32, 16), np.float64)
+    e = ws.empty((64, 32, 16), np.float64)
+    assert not np.shares_memory(d, e) and not np.shares_memory(d, b) and not np.shares_memory(e, b)
+    del d
+    again = ws.empty((64, 32, 16), np.float64)
+    assert again.shape == (64, 32, 16) and not np.shares_memory(again, e)
+    assert ws.empty((64, 32, 16), np.float32).dtype == np.float32
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_held_caches_and_outputs_survive_later_calls(cell):
+    # buffers are recycled between calls; anything the caller still holds must stay intact
+    net, rng = build(cell, head="text", layers=2, hidden=20)
+    x1 = rng.integers(0, V, size=(30, 8))
+    x2 = rng.integers(0, V, size=(30, 8))
+    out1, _, cache1 = net.forward(x1)
+    keep = out1.copy()
+    dout = rng.normal(size=out1.shape)
+    ref = net.backward(dout, cache1)[0]
+    for _ in range(3):  # churn the pool with the same shapes
+        o, _, c = net.forward(x2)
+        net.backward(rng.normal(size=o.shape), c)
+    np.testing.assert_array_equal(out1, keep)
+    assert_close(net.backward(dout, cache1)[0], ref, atol=0)
+    fresh, _, _ = net.forward(x1, cache=False)
+    np.testing.assert_array_equal(fresh, keep)
+
+
 def test_single_thread_limits_blas_and_restores():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     from rnn_core.threads import blas_threads, single_thread
