@@ -40,7 +40,6 @@ import numpy as np
 
 from rnn_core.threads import single_thread
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 # internal gate block j holds PyTorch's block PERM[cell][j]
 PERM = {"rnn": (0,), "lstm": (0, 1, 3, 2), "gru": (0, 1, 2)}
 # names of the internal gate blocks, for the dashboard

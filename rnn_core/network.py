@@ -66,7 +66,7 @@ class Network:
             state0 = self.zero_state(batch)
         want = (c.num_layers, batch, c.hidden_size)
         parts = state0 if c.cell == "lstm" else (state0,)
-        if c.cell == "lstm" and not (isinstance(state0, tuple) and len(state0) == 2):
+        if c.cell == "lstm" and not (isinstance(state0, (tuple, list)) and len(state0) == 2):
             raise PlaygroundError("an LSTM state must be a tuple (h, c); pass None for zeros")
         parts = tuple(np.asarray(p, dtype=c.dtype) for p in parts)
         for p in parts:
