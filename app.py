@@ -1,8 +1,9 @@
 """RNN Playground: pick a sequence, press Start, watch a recurrent network written in NumPy learn it.
 
 The entry point sets up the page, carries out what the buttons of the last run asked for, lists
-the pages, runs the current one and finally draws the training fragment (sidebar status on every
-page, live charts on Train), so training goes on whichever page is open.
+the pages and runs the current one. The training fragment (dashboard.live) is drawn by the
+Train page with its live charts, and here on every other page with the sidebar status only, so
+training goes on whichever page is open.
 """
 
 import streamlit as st
@@ -32,10 +33,10 @@ page = st.navigation(
     ]
 )
 st.sidebar.markdown("### RNN Playground")
-status_slot = st.sidebar.container()
+state.register_status_slot(st.sidebar.container())
 
 for level, text in state.take_flash():
     getattr(st, level)(text)
 
 page.run()
-live.run(status_slot)
+live.run(charts=False)  # the Train page already drew it, with its charts; elsewhere: status only

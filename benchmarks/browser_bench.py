@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
-# Installed in the page: remembers when the Step metric changed and when the loss chart's SVG
-# was redrawn (mutation bursts less than 30 ms apart count as one redraw).
+# Installed in the page: remembers when the Step metric changed and when the loss chart (the
+# first chart on the page) was drawn anew.
 OBSERVER_JS = """
 () => {
   const findStep = () => {
@@ -43,7 +43,7 @@ OBSERVER_JS = """
     return null;
   };
   window.__bench = {steps: [], redraws: []};
-  let last = null, lastRedraw = -1e9;
+  let last = null, lastPlot = null;
   const obs = new MutationObserver((records) => {
     const now = Date.now();
     const el = findStep();
@@ -51,10 +51,9 @@ OBSERVER_JS = """
       const v = parseInt(el.innerText.replace(/,/g, ''), 10);
       if (!Number.isNaN(v) && v !== last) { last = v; window.__bench.steps.push([now, v]); }
     }
-    const chart = document.querySelector('[data-testid="stPlotlyChart"]');
-    if (chart && records.some((r) => chart.contains(r.target)) && now - lastRedraw > 30) {
-      lastRedraw = now; window.__bench.redraws.push(now);
-    }
+    // Streamlit mounts a new plot whenever a chart's figure changes: count new plot nodes.
+    const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+    if (plot && plot !== lastPlot) { lastPlot = plot; window.__bench.redraws.push(now); }
   });
   obs.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
 }

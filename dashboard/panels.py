@@ -1,8 +1,8 @@
 """What the training fragment draws: the sidebar status and the Train page's live panels.
 
-Chart data comes from the trainer through :func:`dashboard.state.memo`, keyed by the model
-version, so a refresh without new steps (a paused model, a heatmap slider moved) recomputes
-nothing; expensive views (predictions over a long CSV) are also throttled by their own cost.
+Figures are rebuilt through :func:`live_figure`: not at all while the model has not changed,
+and while training runs at most as often as :data:`REFRESH` says (the loss chart every tick);
+in between the previous figure is sent again, which costs the browser next to nothing.
 """
 
 from __future__ import annotations
@@ -81,19 +81,27 @@ def status(slot) -> None:
         )
 
 
-def _throttled(name: str, key: tuple, fn, *, min_interval: float = 0.0):
-    """Like state.memo, but a changed key recomputes only after ``min_interval`` seconds or five
-    times the last computation's cost, whichever is longer."""
+def live_figure(name: str, view: tuple, build, *, every: float):
+    """The figure ``build()`` makes, rebuilt while training runs at most every ``every`` seconds.
+
+    The browser does almost no work for a chart whose specification did not change, so
+    re-sending the previous figure between rebuilds keeps the page light while the loss chart
+    and the numbers refresh on every tick. ``view`` holds the user's choices (split, window,
+    layer, ...): when it changes, or when training is paused, the figure is rebuilt at once.
+    """
     cache = st.session_state["memo"]
-    hit = cache.get(name)
+    version = state.model_version()
+    hit = cache.get(f"fig:{name}")
     now = time.perf_counter()
     if hit is not None:
-        old_key, value, at, cost = hit
-        if old_key == key or now - at < max(min_interval, 5 * cost):
-            return value
-    value = fn()
-    cache[name] = (key, value, time.perf_counter(), time.perf_counter() - now)
-    return value
+        old_version, old_view, fig, at = hit
+        if old_view == view and (
+            old_version == version or (state.run_every() is not None and now - at < every)
+        ):
+            return fig
+    fig = build()
+    cache[f"fig:{name}"] = (version, view, fig, now)
+    return fig
 
 
 # ---------------------------------------------------------------------------------- metrics
@@ -154,25 +162,25 @@ def divergence_notice() -> None:
 # ----------------------------------------------------------------------------------- charts
 
 
+REFRESH = {"loss": 0.0, "pred": 0.5, "accuracy": 0.5, "sample": 1.0, "internals": 1.0, "grads": 1.0}
+"""Seconds between rebuilds of each live chart while training runs (0 = every refresh)."""
+
+
 def loss_chart(tr) -> None:
     hist = tr.history
-    version = state.model_version()
 
-    def data():
+    def build():
         d = hist.downsample(CURVE_POINTS, columns=["loss"])
         ev = hist.evals
+        ev_steps = ev_loss = None
         if len(ev) and "val_loss" in ev:
             idx = downsample_indices(len(ev), CURVE_POINTS)
-            return d["step"], d["loss"], np.array(ev["step"][idx]), np.array(ev["val_loss"][idx])
-        return d["step"], d["loss"], None, None
+            ev_steps, ev_loss = np.array(ev["step"][idx]), np.array(ev["val_loss"][idx])
+        label = "cross-entropy (nats)" if tr.dataset.kind == "text" else "MSE (normalised)"
+        return figures.loss_figure(d["step"], d["loss"], ev_steps, ev_loss, loss_label=label)
 
-    steps, loss, ev_steps, ev_loss = state.memo("loss", (version, len(hist.evals)), data)
-    label = "cross-entropy (nats)" if tr.dataset.kind == "text" else "MSE (normalised)"
-    st.plotly_chart(
-        figures.loss_figure(steps, loss, ev_steps, ev_loss, loss_label=label),
-        config=CHART_CONFIG,
-        key="fig_loss",
-    )
+    fig = live_figure("loss", (len(hist.evals),), build, every=REFRESH["loss"])
+    st.plotly_chart(fig, config=CHART_CONFIG, key="fig_loss")
 
 
 def _subsample(x, pred, actual):
@@ -185,40 +193,33 @@ def _subsample(x, pred, actual):
 def predictions_chart(tr) -> None:
     ds = tr.dataset
 
-    def data():
-        return _subsample(*tr.predictions("train")), _subsample(*tr.predictions("val"))
+    def build():
+        (xt, pt, at), (xv, pv, av) = _subsample(*tr.predictions("train")), _subsample(*tr.predictions("val"))
+        return figures.predictions_figure(xt, pt, at, xv, pv, av, y_label=ds.columns[0], x_label=ds.x_label)
 
-    (xt, pt, at), (xv, pv, av) = _throttled("pred", state.model_version(), data, min_interval=0.0)
     st.plotly_chart(
-        figures.predictions_figure(xt, pt, at, xv, pv, av, y_label=ds.columns[0], x_label=ds.x_label),
-        config=CHART_CONFIG,
-        key="fig_pred",
+        live_figure("pred", (), build, every=REFRESH["pred"]), config=CHART_CONFIG, key="fig_pred"
     )
 
 
 def text_progress(tr) -> None:
     ev = tr.history.evals
-    if len(ev) and "val_accuracy" in ev:
-        idx = downsample_indices(len(ev), CURVE_POINTS)
-        steps, acc = np.array(ev["step"][idx]), np.array(ev["val_accuracy"][idx])
-    else:
-        steps, acc = np.zeros(0), np.zeros(0)
-    counts = tr.dataset.counts
-    total = sum(counts.values()) or 1
-    top = max(counts.values()) / total if counts else None
-    st.plotly_chart(figures.accuracy_figure(steps, acc, baseline=top), config=CHART_CONFIG, key="fig_acc")
-    line = _throttled(
-        "sample_line",
-        state.model_version(),
-        lambda: tr.sample(n=120, temperature=0.8),
-        min_interval=0.5,
-    )
+
+    def build():
+        if len(ev) and "val_accuracy" in ev:
+            idx = downsample_indices(len(ev), CURVE_POINTS)
+            steps, acc = np.array(ev["step"][idx]), np.array(ev["val_accuracy"][idx])
+        else:
+            steps, acc = np.zeros(0), np.zeros(0)
+        counts = tr.dataset.counts
+        top = max(counts.values()) / (sum(counts.values()) or 1) if counts else None
+        return figures.accuracy_figure(steps, acc, baseline=top)
+
+    fig = live_figure("accuracy", (len(ev),), build, every=REFRESH["accuracy"])
+    st.plotly_chart(fig, config=CHART_CONFIG, key="fig_acc")
+    line = live_figure("sample", (), lambda: tr.sample(n=120, temperature=0.8), every=REFRESH["sample"])
     st.caption("A line sampled just now (temperature 0.8):")
     st.code(line, language=None, wrap_lines=True)
-
-
-def _layer_count(tr) -> int:
-    return int(tr.config.num_layers)
 
 
 def internals_chart(tr) -> None:
@@ -240,7 +241,7 @@ def internals_chart(tr) -> None:
         )
     else:
         index = 0
-    layers = _layer_count(tr)
+    layers = int(tr.config.num_layers)
     if int(ss.get("live_layer", 0)) >= layers:
         ss["live_layer"] = 0
     layer = c3.selectbox("Layer", list(range(layers)), key="live_layer") if layers > 1 else 0
@@ -252,36 +253,35 @@ def internals_chart(tr) -> None:
     if ss.get("live_view") not in views:
         ss["live_view"] = "hidden state"
     view = st.radio("View", views, key="live_view", horizontal=True)
-    arrays = state.memo(
-        "internals", (state.model_version(), split, int(index)), lambda: tr.internals(split, int(index))
-    )
-    if view == "hidden state":
-        fig = figures.heatmap_figure(arrays[f"h{layer}"], title=f"Hidden activations h, layer {layer}")
-    elif view == "cell state":
-        fig = figures.heatmap_figure(arrays[f"c{layer}"], title=f"Cell state c, layer {layer}")
-    else:
+
+    def build():
+        arrays = tr.internals(split, int(index))
+        if view == "hidden state":
+            return figures.heatmap_figure(arrays[f"h{layer}"], title=f"Hidden activations h, layer {layer}")
+        if view == "cell state":
+            return figures.heatmap_figure(arrays[f"c{layer}"], title=f"Cell state c, layer {layer}")
         gate_names = ("i", "f", "g", "o") if tr.config.cell == "lstm" else ("r", "z", "n")
         gates = {f"{g}{layer}": arrays[f"{g}{layer}"] for g in gate_names if f"{g}{layer}" in arrays}
-        fig = figures.gates_figure(gates, title=f"Gates, layer {layer}")
+        return figures.gates_figure(gates, title=f"Gates, layer {layer}")
+
+    fig = live_figure("internals", (split, int(index), layer, view), build, every=REFRESH["internals"])
     st.plotly_chart(fig, config=CHART_CONFIG, key="fig_internals")
 
 
 def grad_chart(tr) -> None:
     hist = tr.history
     cols = hist.grad_norm_columns
+    clip = (tr.train_config.clip_norm, tr.train_config.clip_value)
 
-    def data():
-        return hist.downsample(CURVE_POINTS, columns=[*cols, "grad_norm"])
+    def build():
+        d = hist.downsample(CURVE_POINTS, columns=[*cols, "grad_norm"])
+        norms = {c[len(GRAD_NORM_PREFIX) :].removeprefix("rnn."): d[c] for c in cols}
+        return figures.grad_norm_figure(
+            d["step"], norms, total=d["grad_norm"], clip_norm=clip[0], clip_value=clip[1]
+        )
 
-    d = state.memo("grads", state.model_version(), data)
-    norms = {c[len(GRAD_NORM_PREFIX) :].removeprefix("rnn."): d[c] for c in cols}
-    clip_norm, clip_value = tr.train_config.clip_norm, tr.train_config.clip_value
     st.plotly_chart(
-        figures.grad_norm_figure(
-            d["step"], norms, total=d["grad_norm"], clip_norm=clip_norm, clip_value=clip_value
-        ),
-        config=CHART_CONFIG,
-        key="fig_grads",
+        live_figure("grads", clip, build, every=REFRESH["grads"]), config=CHART_CONFIG, key="fig_grads"
     )
 
 

@@ -28,7 +28,8 @@ RUN_EVERY = 0.1
 """Seconds between fragment reruns while training: shorter than one tick, so the browser asks
 again as soon as the server is free and the training budget sets the pace."""
 
-LIVE_SLOT = "_live_slot"
+STATUS_SLOT = "_status_slot"
+LIVE_DRAWN = "_live_drawn"
 
 DEFAULT_SPEC = datasource.sine_spec(controls.SineSettings().kwargs())
 """The landing page's data: the tutorials' sine task, spelled as the Data page's widgets spell it."""
@@ -74,7 +75,8 @@ def init() -> None:
     for key, value in defaults.items():
         if key not in ss:
             ss[key] = value
-    ss[LIVE_SLOT] = None
+    ss[STATUS_SLOT] = None
+    ss[LIVE_DRAWN] = False
 
 
 # --------------------------------------------------------------------------------- accessors
@@ -122,15 +124,24 @@ def take_flash() -> list[tuple[str, str]]:
     return out
 
 
-def register_live_slot(container) -> None:
-    """The Train page hands its chart container to the training fragment drawn by app.py."""
-    _ss()[LIVE_SLOT] = container
+def register_status_slot(container) -> None:
+    """app.py hands the sidebar container for the status to the training fragment."""
+    _ss()[STATUS_SLOT] = container
 
 
-def take_live_slot():
+def status_slot():
+    return _ss().get(STATUS_SLOT)
+
+
+def mark_live_drawn() -> bool:
+    """Record that the training fragment was drawn in this run; True if it already was."""
     ss = _ss()
-    slot, ss[LIVE_SLOT] = ss.get(LIVE_SLOT), None
-    return slot
+    drawn, ss[LIVE_DRAWN] = bool(ss.get(LIVE_DRAWN)), True
+    return drawn
+
+
+def live_drawn() -> bool:
+    return bool(_ss().get(LIVE_DRAWN))
 
 
 def memo(name: str, key: tuple, fn):

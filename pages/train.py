@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import controls, state
+from dashboard import controls, live, state
 
 st.title("Train")
 ds = state.dataset()
@@ -44,4 +44,4 @@ with main:
         width="stretch",
     )
     b[6].select_slider("Speed (updates per refresh)", controls.SPEED_CHOICES, key="live_speed")
-    state.register_live_slot(st.container())
+    live.run(charts=True)
