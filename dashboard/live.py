@@ -13,6 +13,7 @@ that turns the interval off after training stopped by itself (divergence, Step Ã
 
 from __future__ import annotations
 
+import logging
 import time
 
 import streamlit as st
@@ -27,6 +28,8 @@ three times a second, and a Pause lands within a fraction of a second. Measured 
 benchmarks/browser_bench.py."""
 
 DRAW_RATIO = 2.5
+
+log = logging.getLogger(__name__)
 
 EVAL_MIN_INTERVAL = 0.4
 """Seconds between evaluations while training (they cost forward passes over both splits)."""
@@ -50,14 +53,20 @@ def train_tick() -> int:
     t0 = time.perf_counter()
     taken = 0
     diverged = None
-    for _ in range(cap):
-        m = tr.step()
-        taken += 1
-        if m["rejected"]:
-            diverged = m
-            break
-        if time.perf_counter() - t0 > budget:
-            break
+    try:
+        for _ in range(cap):
+            m = tr.step()
+            taken += 1
+            if m["rejected"]:
+                diverged = m
+                break
+            if time.perf_counter() - t0 > budget:
+                break
+    except Exception:
+        # Not a user-fixable problem: stop training, keep the weights, say so without a traceback.
+        log.exception("training step failed")
+        ss["running"], ss["pending_steps"] = False, 0
+        state.flash("error", "Training stopped: a step failed unexpectedly. Press Reset to start again.")
     if pending > 0:
         ss["pending_steps"] = max(pending - taken, 0)
     if diverged is not None:

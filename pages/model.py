@@ -6,6 +6,9 @@ from dashboard import panels, state, views
 
 st.title("Model")
 tr = state.trainer()
+if tr is None:
+    st.info("There is no model yet: choose data on the **Data** page.")
+    st.stop()
 stem = views.file_stem(tr)
 st.caption(f"{panels.model_summary(tr)} · step **{tr.step_count:,}** · data: {state.data_spec().label}")
 

@@ -7,6 +7,9 @@ from dashboard import datasource, figures, panels, state, views
 ss = st.session_state
 st.title("Predict")
 tr = state.trainer()
+if tr is None:
+    st.info("There is no model yet: choose data on the **Data** page.")
+    st.stop()
 ds = tr.dataset
 st.caption(f"Model at step **{tr.step_count:,}** · {panels.model_summary(tr)}")
 
