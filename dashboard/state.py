@@ -168,7 +168,9 @@ def model_version() -> tuple:
 
 
 def start() -> None:
-    _ss()["running"] = True
+    ss = _ss()
+    ss["running"] = True
+    ss["diverged"] = None  # going on from the last finite weights; a new blow-up says so again
 
 
 def pause() -> None:
