@@ -222,6 +222,12 @@ def text_progress(tr) -> None:
     st.code(line, language=None, wrap_lines=True)
 
 
+GATE_NAMES = {
+    "lstm": {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"},
+    "gru": {"r": "reset gate", "z": "update gate", "n": "candidate"},
+}
+
+
 def internals_chart(tr) -> None:
     ss = st.session_state
     ds = tr.dataset
@@ -260,8 +266,10 @@ def internals_chart(tr) -> None:
             return figures.heatmap_figure(arrays[f"h{layer}"], title=f"Hidden activations h, layer {layer}")
         if view == "cell state":
             return figures.heatmap_figure(arrays[f"c{layer}"], title=f"Cell state c, layer {layer}")
-        gate_names = ("i", "f", "g", "o") if tr.config.cell == "lstm" else ("r", "z", "n")
-        gates = {f"{g}{layer}": arrays[f"{g}{layer}"] for g in gate_names if f"{g}{layer}" in arrays}
+        names = GATE_NAMES[tr.config.cell]
+        gates = {
+            f"{label} ({g})": arrays[f"{g}{layer}"] for g, label in names.items() if f"{g}{layer}" in arrays
+        }
         return figures.gates_figure(gates, title=f"Gates, layer {layer}")
 
     fig = live_figure("internals", (split, int(index), layer, view), build, every=REFRESH["internals"])

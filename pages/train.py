@@ -21,10 +21,6 @@ with settings:
     hp = controls.hyperparam_controls(text=ds is not None and ds.kind == "text")
     built = state.built_hyperparams()
     pending = hp.changes_needing_reset(built) if built is not None else []
-    if pending:
-        st.warning(
-            "These change the model's shape or its training and apply on **Reset**: " + "; ".join(pending)
-        )
 
 with main:
     running = state.is_running()
@@ -44,4 +40,10 @@ with main:
         width="stretch",
     )
     b[6].select_slider("Speed (updates per refresh)", controls.SPEED_CHOICES, key="live_speed")
+    if pending:
+        st.warning(
+            "Changed settings that rebuild the model, applied on **Reset**: " + "; ".join(pending) + ". "
+            "Learning rate and clipping apply at once.",
+            icon=":material/restart_alt:",
+        )
     live.run(charts=True)
