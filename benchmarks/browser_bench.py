@@ -121,6 +121,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = ap.parse_args()
 
+    if not os.access(CHROMIUM, os.X_OK):
+        raise SystemExit(f"no Chromium at {CHROMIUM}; run `bash scripts/ensure_chromium.sh` or set CHROMIUM")
     from playwright.sync_api import sync_playwright
 
     results: dict[str, float] = {}
