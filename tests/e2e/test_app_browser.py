@@ -163,3 +163,21 @@ def test_switch_to_text_train_and_sample(page: Page, goto, shot):
     expect(sample).to_contain_text("The")
     assert len(sample.inner_text().strip()) > 50
     shot("text-sample")
+
+
+def test_each_browser_session_has_its_own_model(page: Page, goto, browser, app_url: str):
+    goto()
+    button(page, "Start").click()
+    wait_until(lambda: step_count(page) > 20, 30, "training in the first session")
+
+    other = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        second = other.new_page()
+        second.goto(app_url)
+        expect(second.get_by_role("button", name="Start", exact=True)).to_be_enabled(timeout=20_000)
+        assert step_count(second) == 0
+        assert "paused" in second.get_by_test_id("stSidebar").inner_text()
+    finally:
+        other.close()
+    assert step_count(page) > 20
+    button(page, "Pause").click()
