@@ -140,10 +140,6 @@ def mark_live_drawn() -> bool:
     return drawn
 
 
-def live_drawn() -> bool:
-    return bool(_ss().get(LIVE_DRAWN))
-
-
 def memo(name: str, key: tuple, fn):
     """The latest value of ``fn()`` for ``name``, recomputed only when ``key`` changes.
 
