@@ -88,19 +88,22 @@ def live_figure(name: str, view: tuple, build, *, every: float):
     re-sending the previous figure between rebuilds keeps the page light while the loss chart
     and the numbers refresh on every tick. ``view`` holds the user's choices (split, window,
     layer, ...): when it changes, or when training is paused, the figure is rebuilt at once.
+    A figure that is slow to build (predictions over a long CSV) waits at least five times its
+    own cost, so that it never eats the training budget.
     """
     cache = st.session_state["memo"]
     version = state.model_version()
     hit = cache.get(f"fig:{name}")
     now = time.perf_counter()
     if hit is not None:
-        old_version, old_view, fig, at = hit
+        old_version, old_view, fig, at, cost = hit
+        wait = max(every, 5 * cost)
         if old_view == view and (
-            old_version == version or (state.run_every() is not None and now - at < every)
+            old_version == version or (state.run_every() is not None and now - at < wait)
         ):
             return fig
     fig = build()
-    cache[f"fig:{name}"] = (version, view, fig, now)
+    cache[f"fig:{name}"] = (version, view, fig, now, time.perf_counter() - now)
     return fig
 
 
@@ -222,6 +225,24 @@ def text_progress(tr) -> None:
     st.code(line, language=None, wrap_lines=True)
 
 
+HEATMAP_UNITS, HEATMAP_STEPS = 128, 400
+"""Largest heatmap drawn: the first units and the last time steps of a window beyond this."""
+
+
+def _heatmap_view(values: np.ndarray) -> np.ndarray:
+    """The part of a ``(T, H)`` array that the heatmaps show (a browser draws every cell)."""
+    return values[-HEATMAP_STEPS:, :HEATMAP_UNITS]
+
+
+def _cut_note(tr) -> str:
+    cut = []
+    if tr.config.hidden_size > HEATMAP_UNITS:
+        cut.append(f"first {HEATMAP_UNITS} units")
+    if tr.dataset.seq_len > HEATMAP_STEPS:
+        cut.append(f"last {HEATMAP_STEPS} steps")
+    return f" ({', '.join(cut)})" if cut else ""
+
+
 GATE_NAMES = {
     "lstm": {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"},
     "gru": {"r": "reset gate", "z": "update gate", "n": "candidate"},
@@ -261,16 +282,20 @@ def internals_chart(tr) -> None:
     view = st.radio("View", views, key="live_view", horizontal=True)
 
     def build():
-        arrays = tr.internals(split, int(index))
+        arrays = {k: _heatmap_view(v) for k, v in tr.internals(split, int(index)).items()}
         if view == "hidden state":
-            return figures.heatmap_figure(arrays[f"h{layer}"], title=f"Hidden activations h, layer {layer}")
+            return figures.heatmap_figure(
+                arrays[f"h{layer}"], title=f"Hidden activations h, layer {layer}{_cut_note(tr)}"
+            )
         if view == "cell state":
-            return figures.heatmap_figure(arrays[f"c{layer}"], title=f"Cell state c, layer {layer}")
+            return figures.heatmap_figure(
+                arrays[f"c{layer}"], title=f"Cell state c, layer {layer}{_cut_note(tr)}"
+            )
         names = GATE_NAMES[tr.config.cell]
         gates = {
             f"{label} ({g})": arrays[f"{g}{layer}"] for g, label in names.items() if f"{g}{layer}" in arrays
         }
-        return figures.gates_figure(gates, title=f"Gates, layer {layer}")
+        return figures.gates_figure(gates, title=f"Gates, layer {layer}{_cut_note(tr)}")
 
     fig = live_figure("internals", (split, int(index), layer, view), build, every=REFRESH["internals"])
     st.plotly_chart(fig, config=CHART_CONFIG, key="fig_internals")

@@ -1,5 +1,7 @@
 """The Train page (landing) through streamlit.testing: controls, buttons, live settings, divergence."""
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -217,3 +219,16 @@ def test_pages_keep_settings_and_training_state_when_switching():
     assert not at.exception
     assert at.number_input(key="hp_hidden_size").value == 12
     assert at.session_state["running"] is True
+
+
+def test_big_models_heatmap_shows_a_readable_slice():
+    at = open_app()
+    at.number_input(key="hp_hidden_size").set_value(200).run()
+    at.button(key="btn_reset").click().run()
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    [heat] = [s for s in specs if s["data"][0]["type"] == "heatmap"]
+    assert "first 128 units" in heat["layout"]["title"]["text"]
+    z = heat["data"][0]["z"]
+    rows = z["shape"].split(",")[0] if isinstance(z, dict) else len(z)
+    assert int(rows) == 128
