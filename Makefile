@@ -5,7 +5,7 @@ PORT ?= 8501
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run test lint format bench torch parity clean
+.PHONY: run test lint format bench torch parity screenshot clean
 
 # Each stamp records that a requirements file is installed; editing the file reinstalls it.
 $(BIN)/python:
@@ -54,6 +54,11 @@ bench: $(VENV)/.dev-installed
 	$(PY) benchmarks/baselines_eval.py
 	bash scripts/ensure_chromium.sh
 	$(PY) benchmarks/browser_bench.py
+
+# Retakes the README's picture (docs/screenshot.png) in the browser test that trains live.
+screenshot: $(VENV)/.dev-installed
+	bash scripts/ensure_chromium.sh
+	UPDATE_README_SCREENSHOT=1 $(PY) -m pytest tests/e2e -k test_start_trains_live_and_pause_stops
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache .hypothesis
