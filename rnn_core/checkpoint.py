@@ -102,6 +102,14 @@ class Checkpoint:
                 pass
         return TrainConfig()
 
+    @property
+    def step_count(self) -> int:
+        """Optimizer steps the saved model had taken; 0 when the file does not say (or says nonsense)."""
+        saved = self.meta.get("step_count")
+        if isinstance(saved, bool) or not isinstance(saved, int) or saved < 0:
+            return 0
+        return saved
+
 
 def dataset_meta(dataset: Any) -> dict[str, Any]:
     """The data-dependent part of the config JSON for ``dataset`` (regression or text)."""

@@ -667,13 +667,18 @@ class Trainer:
     def load(cls, path_or_bytes: str | os.PathLike | bytes | BinaryIO, dataset: Any) -> Trainer:
         """A trainer for ``dataset`` whose weights come from a saved model file.
 
-        The saved training settings are reused; the optimizer state starts fresh (it is not
-        saved). Raises :class:`PlaygroundError` when the file is invalid or was trained on data
-        with other columns, vocabulary or normalisation.
+        The saved training settings are reused and the step count goes on from the saved
+        ``step_count`` (0 when the file has none), so further steps are numbered after the
+        earlier ones. Everything else starts fresh, as none of it is saved: the optimizer state
+        (Adam's moments and bias correction begin again), the history, the epoch counter, the
+        minibatch order and, for text, the carried hidden state. Raises :class:`PlaygroundError`
+        when the file is invalid or was trained on data with other columns, vocabulary or
+        normalisation.
         """
         ckpt = load_checkpoint(path_or_bytes)
         check_compatible(ckpt, dataset)
         trainer = cls(dataset, ckpt.model, ckpt.train)
         for k, p in trainer.network.params.items():
             np.copyto(p, ckpt.params[k])
+        trainer.step_count = ckpt.step_count
         return trainer

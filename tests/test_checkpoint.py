@@ -213,3 +213,13 @@ def test_param_shapes_match_gate_counts():
         assert shapes["rnn.bias_hh_l1"] == (7 * g,)
         assert shapes["head.weight"] == (2, 7)
         assert len(shapes) == 14
+
+
+@pytest.mark.parametrize(("saved", "expected"), [(12, 12), (None, 0), (-3, 0), ("5", 0), (True, 0), (2.5, 0)])
+def test_step_count_read_back_or_zero(sine, saved, expected):
+    cfg = _model()
+    meta = dataset_meta(sine)
+    if saved is not None:
+        meta["step_count"] = saved
+    data = save_checkpoint(None, init_params(cfg, np.random.default_rng(3)), cfg, meta)
+    assert load_checkpoint(data).step_count == expected

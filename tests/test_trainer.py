@@ -316,3 +316,16 @@ def test_forecast_dates_continue_a_dated_csv():
     assert values.shape == (3,) and np.all(np.isfinite(values))
     xv, pred, actual = tr.predictions("val")
     assert xv.dtype.kind == "M" and pred.shape == actual.shape == xv.shape
+
+
+def test_load_resumes_the_saved_step_count(sine):
+    tr = Trainer.create(sine, train=TrainConfig(seed=4))
+    tr.run(7)
+    loaded = Trainer.load(tr.save(), sine)
+    assert loaded.step_count == 7
+    m = loaded.step()
+    assert m["step"] == 8 and loaded.history["step"][-1] == 8
+    assert loaded.optimizer.step_count == 1  # a fresh optimizer: Adam's bias correction restarts
+    assert loaded.evaluate()["step"] == 8
+    # A resumed model saved again keeps counting.
+    assert Trainer.load(loaded.save(), sine).step_count == 8
