@@ -63,6 +63,10 @@ class Optimizer:
             buf = self._buffers[k] = np.empty_like(p)
         return buf
 
+    def is_finite(self) -> bool:
+        """True when every state array is free of NaN and infinity."""
+        return all(np.isfinite(v).all() for arrays in self.state.values() for v in arrays.values())
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of all state arrays, plus ``step`` and ``lr`` as 0-d arrays."""
         d = {"step": np.array(self.step_count, dtype=np.int64), "lr": np.array(self.lr)}

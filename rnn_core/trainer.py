@@ -19,9 +19,9 @@ Minibatches
 Divergence guard
 ----------------
 A step whose loss or gradient is not finite (including a gradient norm that overflows float64),
-or whose update would make a weight non-finite, is rejected: weights and optimizer state stay as
-they were, :attr:`Trainer.diverged` becomes True and stays so until a :meth:`Trainer.restore` of
-an earlier snapshot (or a new trainer).
+or whose update would make a weight or the optimizer state non-finite, is rejected: weights and
+optimizer state stay as they were, :attr:`Trainer.diverged` becomes True and stays so until a
+:meth:`Trainer.restore` of an earlier snapshot (or a new trainer).
 """
 
 from __future__ import annotations
@@ -78,6 +78,16 @@ def _norm(arrays: list[np.ndarray]) -> float:
         return math.sqrt(total)
     big = max(float(np.abs(a).max()) for a in arrays if a.size)
     return big * math.sqrt(sum(float(np.vdot(a / big, a / big)) for a in arrays))
+
+
+def _l2(a: np.ndarray) -> float:
+    """L2 norm of one array. float32 squares overflow from 1.8e19 on, so a float32 gradient whose
+    norm overflows is measured again in float64 rather than taken for a divergence."""
+    norm = math.sqrt(float(np.vdot(a, a)))
+    if not math.isfinite(norm) and a.dtype != np.float64:
+        a = a.astype(np.float64)
+        norm = math.sqrt(float(np.vdot(a, a)))
+    return norm
 
 
 def _update_ratio(new: dict[str, np.ndarray], old: dict[str, np.ndarray]) -> float:
@@ -271,7 +281,7 @@ class Trainer:
             grads: dict[str, np.ndarray] = {}
             if math.isfinite(loss):
                 grads, _, _ = net.backward(dout, cache, bptt=tc.bptt)
-            grad_norms = {k: float(np.sqrt(np.vdot(g, g).real)) for k, g in grads.items()}
+            grad_norms = {k: _l2(g) for k, g in grads.items()}
             grad_norm = math.sqrt(sum(v * v for v in grad_norms.values())) if grads else math.nan
 
             rejected = not (math.isfinite(loss) and math.isfinite(grad_norm))
@@ -283,10 +293,12 @@ class Trainer:
                 old_opt = self.optimizer.state_dict()  # copies
                 self.optimizer.step(net.params, grads)
                 finite = all(np.isfinite(p).all() for p in net.params.values())
-                if finite:
+                if finite and self.optimizer.is_finite():
                     update_ratio = _update_ratio(net.params, old)
                 else:
-                    # The update itself overflowed: put back the last finite weights and state.
+                    # The update itself overflowed (a weight, or optimizer state such as Adam's
+                    # squared-gradient average, which would freeze those weights for good): put
+                    # back the last finite weights and state.
                     for k, p in net.params.items():
                         np.copyto(p, old[k])
                     self.optimizer.load_state_dict(old_opt)

@@ -329,3 +329,41 @@ def test_load_resumes_the_saved_step_count(sine):
     assert loaded.evaluate()["step"] == 8
     # A resumed model saved again keeps counting.
     assert Trainer.load(loaded.save(), sine).step_count == 8
+
+
+def _huge_relu_gradient(sine, dtype, train):
+    """A relu RNN whose head sees hidden values near 1e20: the loss is ordinary, but the gradient
+    of ``head.weight`` is near 1e20, whose square overflows float32 (not float64)."""
+    tr = Trainer.create(sine, nonlinearity="relu", hidden_size=4, dtype=dtype, train=train)
+    p = tr.network.params
+    for k in p:
+        p[k][...] = 0.0
+    p["rnn.weight_ih_l0"][...] = 1e20
+    p["head.weight"][...] = 1e-20
+    return tr
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_float32_gradient_norm_does_not_overflow(sine, dtype):
+    train = TrainConfig(optimizer="sgd", lr=1e-3, clip_norm=1.0, batch_size=100)
+    tr = _huge_relu_gradient(sine, dtype, train)
+    m = tr.step()
+    assert math.isfinite(m["loss"]) and m["loss"] < 10
+    assert not m["rejected"] and not tr.diverged
+    assert 1e19 < m["grad_norm"] < 1e22 and math.isfinite(m["grad_norms"]["head.weight"])
+    assert m["clipped"] and m["clip_scale"] == pytest.approx(1.0 / m["grad_norm"], rel=1e-6)
+    assert all(np.isfinite(v).all() for v in tr.network.params.values())
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adagrad", "rmsprop"])
+def test_optimizer_state_overflow_is_rejected(sine, optimizer):
+    # Unclipped, the float32 squared-gradient state overflows to inf; that would silently freeze
+    # head.weight forever (its update becomes g / inf = 0), so the step counts as a divergence.
+    train = TrainConfig(optimizer=optimizer, clip_norm=None, batch_size=100)
+    tr = _huge_relu_gradient(sine, "float32", train)
+    p0 = _params(tr)
+    m = tr.step()
+    assert m["rejected"] and tr.diverged and math.isfinite(m["grad_norm"])
+    for k, v in tr.network.params.items():
+        np.testing.assert_array_equal(v, p0[k])
+    assert tr.optimizer.is_finite() and tr.optimizer.step_count == 0
