@@ -102,6 +102,8 @@ def test_presets_cover_the_named_four():
         ({"extra_sines": [{"freq": 1.0}]}, "unknown setting"),
         ({"seq_len": 0}, "sequence length"),
         ({"period": 0}, "period"),
+        ({"trend": 1e308}, "overflows.*trend"),
+        ({"noise": 1e308, "amplitude": 1e308}, "overflows.*noise"),
     ],
 )
 def test_bad_settings_are_playground_errors(kwargs, words):

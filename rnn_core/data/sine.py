@@ -124,12 +124,17 @@ def sine_series(
         y = y + _finite("amplitude", spec.get("amplitude", 1.0)) * np.sin(
             w * x + _finite("phase", spec.get("phase", 0.0))
         )
-    if damping:
-        y = y * np.exp(-damping * x)
-    if trend:
-        y = y + trend * x
-    if noise:
-        y = y + noise * np.random.default_rng(int(seed)).standard_normal(length)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if damping:
+            y = y * np.exp(-damping * x)
+        if trend:
+            y = y + trend * x
+        if noise:
+            y = y + noise * np.random.default_rng(int(seed)).standard_normal(length)
+    if not np.all(np.isfinite(y)):
+        raise PlaygroundError(
+            "the generated series overflows (values beyond 1e308); use a smaller amplitude, trend or noise"
+        )
     return x, y
 
 
