@@ -119,3 +119,12 @@ def test_undecodable_bytes_join_the_unknown_bucket_when_capped():
     assert ds.vocab.count(UNKNOWN_CHAR) == 1
     # c (20), d (10) and the 10 replaced bytes go to the bucket
     assert ds.counts[UNKNOWN_CHAR] == 40 and ds.report["undecodable"] == 10
+
+
+def test_lone_surrogate_in_a_string_is_an_ordinary_character():
+    # Python strings (a paste through an API) may hold unpaired surrogates that no UTF codec
+    # encodes strictly; they are characters like any other.
+    ds = text_dataset("ab\ud800c" * 50, seq_len=4)
+    assert ds.vocab == ["a", "b", "c", "\ud800"]
+    np.testing.assert_array_equal(ds.encode("c\ud800a"), [2, 3, 0])
+    assert ds.decode(ds.encode("\ud800b")) == "\ud800b"

@@ -77,7 +77,9 @@ def _vocabulary(text: str, max_vocab: int | None) -> tuple[list[str], dict[str, 
 
 def _to_ids(text: str, vocab: list[str], unknown_id: int | None) -> np.ndarray:
     """Characters -> int64 ids, vectorised on code points (long texts)."""
-    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)  # (N,)
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(
+        np.int64
+    )  # (N,)
     table = np.array([ord(c) for c in vocab], dtype=np.int64)
     order = np.argsort(table)
     pos = np.clip(np.searchsorted(table[order], points), 0, len(vocab) - 1)
