@@ -1,5 +1,6 @@
 """Baselines recomputed independently: persistence and mean by loops, linear by lstsq, n-grams by hand."""
 
+import json
 import math
 
 import numpy as np
@@ -64,3 +65,9 @@ def test_bigram_seen_pair_by_hand():
     uni = -(math.log2(3 / 7) + math.log2(4 / 7)) / 2  # counts a:3 b:2, N=5, V=2
     assert got["bigram_bpc"] == pytest.approx(bi, rel=1e-12)
     assert got["unigram_bpc"] == pytest.approx(uni, rel=1e-12)
+
+
+def test_single_character_vocabulary_scores_plain_zero():
+    got = ngram_bpc(np.zeros(10, dtype=np.int64), np.zeros(4, dtype=np.int64), 1)
+    # every character is certain; shown as 0, not "-0.0" in the JSON and the dashboard
+    assert json.dumps(got) == '{"unigram_bpc": 0.0, "bigram_bpc": 0.0}'

@@ -128,7 +128,8 @@ def ngram_bpc(train_ids: np.ndarray, val_ids: np.ndarray, vocab_size: int) -> di
     hit = codes[pos] == query if codes.size else np.zeros(query.shape, dtype=bool)
     n_pair = np.where(hit, pair_counts[pos] if codes.size else 0, 0).astype(np.float64)
     p_bi = (n_pair + 1.0) / (starts[prev] + V)
+    # 0.0 - x rather than -x: a one-character vocabulary scores 0 bits, not "-0.0"
     return {
-        "unigram_bpc": float(-np.mean(np.log2(p_uni))),
-        "bigram_bpc": float(-np.mean(np.log2(p_bi))) if p_bi.size else float("nan"),
+        "unigram_bpc": 0.0 - float(np.mean(np.log2(p_uni))),
+        "bigram_bpc": 0.0 - float(np.mean(np.log2(p_bi))) if p_bi.size else float("nan"),
     }
