@@ -104,9 +104,12 @@ class Checkpoint:
 
     @property
     def step_count(self) -> int:
-        """Optimizer steps the saved model had taken; 0 when the file does not say (or says nonsense)."""
+        """Optimizer steps the saved model had taken; 0 when the file does not say (or says nonsense).
+
+        At most 2**53, so that every step number is exact in the float history columns.
+        """
         saved = self.meta.get("step_count")
-        if isinstance(saved, bool) or not isinstance(saved, int) or saved < 0:
+        if isinstance(saved, bool) or not isinstance(saved, int) or not 0 <= saved <= 2**53:
             return 0
         return saved
 
@@ -226,6 +229,8 @@ def _parse_config(raw: np.ndarray) -> tuple[ModelConfig, dict[str, Any]]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _not_a_model(f"config_json is not valid JSON: {exc.msg} at position {exc.pos}") from None
+    except RecursionError:
+        raise _not_a_model("config_json nests too deeply") from None
     if not isinstance(doc, dict):
         raise _not_a_model("config_json must hold a JSON object")
     missing = [k for k in _REQUIRED_FIELDS if k not in doc]

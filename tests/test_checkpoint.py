@@ -138,6 +138,7 @@ def _corruptions():
         "inf": (lambda d: _rewrite(d, **{"head.bias": np.array([np.inf])}), "NaN or infinite"),
         "bad json": (lambda d: _rewrite(d, config_json=np.array("{cell: lstm")), "not valid JSON"),
         "json list": (lambda d: _rewrite(d, config_json=np.array("[1, 2]")), "JSON object"),
+        "json too deep": (lambda d: _rewrite(d, config_json=np.array("[" * 10**5 + "]" * 10**5)), "deeply"),
         "config not 0-d": (lambda d: _rewrite(d, config_json=np.array(["{}", "{}"])), "0-d"),
         "no config": (lambda d: _rewrite(d, config_json=None), "no config_json"),
         "config lacks field": (
@@ -215,7 +216,9 @@ def test_param_shapes_match_gate_counts():
         assert len(shapes) == 14
 
 
-@pytest.mark.parametrize(("saved", "expected"), [(12, 12), (None, 0), (-3, 0), ("5", 0), (True, 0), (2.5, 0)])
+@pytest.mark.parametrize(
+    ("saved", "expected"), [(12, 12), (None, 0), (-3, 0), ("5", 0), (True, 0), (2.5, 0), (10**40, 0)]
+)
 def test_step_count_read_back_or_zero(sine, saved, expected):
     cfg = _model()
     meta = dataset_meta(sine)
