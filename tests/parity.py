@@ -1,10 +1,49 @@
-"""One helper to compare named arrays and say which one differs, where, and by how much."""
+"""One helper to compare named arrays and say which one differs, where, and by how much, and
+the small perturbed networks the gradient, invariant and PyTorch parity tests share."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 import numpy as np
+
+from rnn_core.config import ModelConfig
+from rnn_core.network import Network
+
+
+def perturbed_network(
+    cell: str,
+    act: str,
+    head: str,
+    layers: int,
+    *,
+    sizes: tuple[int, int, int, int],
+    scale: float,
+    seed: int = 0,
+    dtype: str = "float64",
+) -> tuple[Network, np.random.Generator]:
+    """A small network whose every parameter is shifted by N(0, scale) draws, so biases are
+    nonzero and weights livelier than the init; returned with the generator for further draws.
+
+    ``sizes`` is ``(D, H, V, O)``: input columns and outputs for regression, vocabulary for text.
+    """
+    d, h, v, o = sizes
+    rng = np.random.default_rng(seed)
+    text = head == "text"
+    cfg = ModelConfig(
+        cell=cell,
+        input_size=v if text else d,
+        hidden_size=h,
+        num_layers=layers,
+        nonlinearity=act,
+        output_size=v if text else o,
+        head=head,
+        dtype=dtype,
+    )
+    net = Network(cfg, rng)
+    for p in net.params.values():
+        p += rng.normal(0.0, scale, size=p.shape).astype(p.dtype)
+    return net, rng
 
 
 def differences(actual: Mapping[str, object], expected: Mapping[str, object]) -> dict[str, dict]:

@@ -17,8 +17,7 @@ import itertools
 import numpy as np
 import pytest
 
-from rnn_core.config import ModelConfig
-from rnn_core.network import Network
+from tests.parity import perturbed_network
 
 EPS = 1e-3  # with the five-point stencil below the error is O(EPS^4), far under TOL
 TOL = 1e-6
@@ -35,22 +34,9 @@ CASES = [
 
 
 def make_case(cell, act, head, layers, seed=0):
-    rng = np.random.default_rng(seed)
+    net, rng = perturbed_network(cell, act, head, layers, sizes=(D, H, V, O), scale=0.4, seed=seed)
+    assert all(np.all(p != 0) for name, p in net.params.items() if "bias" in name)
     text = head == "text"
-    cfg = ModelConfig(
-        cell=cell,
-        input_size=V if text else D,
-        hidden_size=H,
-        num_layers=layers,
-        nonlinearity=act,
-        output_size=V if text else O,
-        head=head,
-    )
-    net = Network(cfg, rng)
-    for name, p in net.params.items():  # nonzero biases and livelier weights than the init
-        p += rng.normal(0.0, 0.4, size=p.shape)
-        if "bias" in name:
-            assert np.all(p != 0)
     x = rng.integers(0, V, size=(T, B)) if text else rng.normal(size=(T, B, D))
     shape = (layers, B, H)
     if cell == "lstm":

@@ -12,7 +12,7 @@ from rnn_core.errors import PlaygroundError
 from rnn_core.losses import softmax_cross_entropy
 from rnn_core.network import Network
 from rnn_core.optim import make_optimizer
-from tests.parity import assert_close
+from tests.parity import assert_close, perturbed_network
 
 T, B, D, H, V = 6, 3, 2, 4, 5
 CELLS = [("rnn", "tanh"), ("rnn", "sigmoid"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
@@ -23,22 +23,8 @@ def sigmoid(z):
 
 
 def build(cell, act="tanh", head="regression", layers=1, seed=0, hidden=H, dtype="float64"):
-    rng = np.random.default_rng(seed)
-    text = head == "text"
-    cfg = ModelConfig(
-        cell=cell,
-        input_size=V if text else D,
-        hidden_size=hidden,
-        num_layers=layers,
-        nonlinearity=act,
-        output_size=V if text else 1,
-        head=head,
-        dtype=dtype,
-    )
-    net = Network(cfg, rng)
-    for p in net.params.values():
-        p += rng.normal(0, 0.3, size=p.shape).astype(p.dtype)
-    return net, rng
+    sizes = (D, hidden, V, 1)
+    return perturbed_network(cell, act, head, layers, sizes=sizes, scale=0.3, seed=seed, dtype=dtype)
 
 
 def naive_forward(net, x, state0):

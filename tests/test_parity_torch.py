@@ -13,11 +13,9 @@ import itertools
 import numpy as np
 import pytest
 
-from rnn_core.config import ModelConfig
 from rnn_core.losses import mse, softmax_cross_entropy
-from rnn_core.network import Network
 from rnn_core.optim import make_optimizer
-from tests.parity import assert_close
+from tests.parity import assert_close, perturbed_network
 
 torch = pytest.importorskip("torch")
 
@@ -26,21 +24,7 @@ CELLS = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
 
 
 def build(cell, act, head, layers, seed=0):
-    rng = np.random.default_rng(seed)
-    text = head == "text"
-    cfg = ModelConfig(
-        cell=cell,
-        input_size=V if text else D,
-        hidden_size=H,
-        num_layers=layers,
-        nonlinearity=act,
-        output_size=V if text else 1,
-        head=head,
-    )
-    net = Network(cfg, rng)
-    for p in net.params.values():
-        p += rng.normal(0, 0.2, size=p.shape)  # nonzero biases
-    return net, rng
+    return perturbed_network(cell, act, head, layers, sizes=(D, H, V, 1), scale=0.2, seed=seed)
 
 
 def torch_twin(net):
