@@ -511,8 +511,7 @@ class Trainer:
         return counts / counts.sum()
 
     def _encode(self, text: str) -> np.ndarray:
-        ids = np.asarray(self.dataset.encode(text), dtype=np.int64)
-        return ids
+        return np.asarray(self.dataset.encode(text), dtype=np.int64)
 
     def _run_ids(self, ids: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
         logits, state, _ = self.network.forward(ids.reshape(-1, 1), state, cache=False)  # (t, 1, V)
