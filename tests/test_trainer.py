@@ -367,3 +367,22 @@ def test_optimizer_state_overflow_is_rejected(sine, optimizer):
     for k, v in tr.network.params.items():
         np.testing.assert_array_equal(v, p0[k])
     assert tr.optimizer.is_finite() and tr.optimizer.step_count == 0
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_clip_value_never_turns_a_non_finite_gradient_into_an_update(sine, bad):
+    # Clamping inf to +-clip_value would look finite; the guard must reject the step first.
+    tr = Trainer.create(sine, train=TrainConfig(optimizer="sgd", clip_norm=None, clip_value=1.0))
+    real_backward = tr.network.backward
+
+    def poisoned(*args, **kwargs):
+        grads, dx, dstate = real_backward(*args, **kwargs)
+        grads["rnn.weight_hh_l0"][0, 0] = bad
+        return grads, dx, dstate
+
+    tr.network.backward = poisoned
+    p0 = _params(tr)
+    m = tr.step()
+    assert m["rejected"] and tr.diverged and not m["clipped"]
+    for k, v in tr.network.params.items():
+        np.testing.assert_array_equal(v, p0[k])
