@@ -463,11 +463,16 @@ class Trainer:
 
     def _future_axis(self, n: int) -> np.ndarray:
         xa = np.asarray(self.dataset.x_axis)
+        datetime = np.issubdtype(xa.dtype, np.datetime64)
+        zero = np.timedelta64(0, "ns") if datetime else 0.0
+        step = zero
         if len(xa) >= 2:
             diffs = np.sort(np.diff(xa[-min(len(xa), 101) :]))
             step = diffs[len(diffs) // 2]  # median spacing; works for datetime64 too
-        else:
-            step = 1.0
+            if not step > zero:  # mostly repeated time stamps: the average spacing instead
+                step = (xa[-1] - xa[0]) / (len(xa) - 1)
+        if not step > zero:  # one row, or one time stamp throughout
+            step = np.timedelta64(1, "D") if datetime else 1.0
         return xa[-1] + step * np.arange(1, n + 1)
 
     def forecast(self, n: int) -> tuple[np.ndarray, np.ndarray]:

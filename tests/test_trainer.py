@@ -386,3 +386,14 @@ def test_clip_value_never_turns_a_non_finite_gradient_into_an_update(sine, bad):
     assert m["rejected"] and tr.diverged and not m["clipped"]
     for k, v in tr.network.params.items():
         np.testing.assert_array_equal(v, p0[k])
+
+
+def test_forecast_axis_moves_on_when_time_stamps_repeat():
+    # Three readings per day: the median spacing is zero, so the average spacing is used.
+    rows = ["date,level"] + [f"2021-03-{1 + i // 3:02d},{math.sin(i / 3):.4f}" for i in range(60)]
+    tr = Trainer.create(csv_dataset("\n".join(rows).encode(), seq_len=6))
+    x, _ = tr.forecast(4)
+    last = np.datetime64("2021-03-20", "ns")
+    step = (last - np.datetime64("2021-03-01", "ns")) / 59  # 19 days over 59 gaps
+    np.testing.assert_array_equal(x, last + step * np.arange(1, 5))
+    assert np.all(np.diff(x) > np.timedelta64(0))
