@@ -91,13 +91,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _optional_float(text: str) -> float | None:
-    if text.strip().lower() in ("none", "off", "0"):
+    """A clipping threshold; 'none', 'off' or zero (in any spelling) switch clipping off."""
+    if text.strip().lower() in ("none", "off"):
         return None
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}") from None
-    return value
+    return None if value == 0 else value
 
 
 def _bptt(text: str) -> int | None:

@@ -182,6 +182,13 @@ def test_preset_tutorial_and_explicit_override(tmp_path):
     assert d["model"]["hidden_size"] == 7 and d["train"]["clip_norm"] == 2.0 and d["train"]["bptt"] is None
 
 
+@pytest.mark.parametrize("spelling", ["0", "0.0", "0e0", "off", "none"])
+def test_clip_norm_zero_in_any_spelling_switches_clipping_off(spelling):
+    code, out, _ = _main(["train", "--clip-norm", spelling, "--steps", "2", "--json", "--no-progress"])
+    assert code == 0
+    assert json.loads(out.splitlines()[-1])["train"]["clip_norm"] is None
+
+
 def test_divergence_is_reported_and_nothing_saved(tmp_path):
     path = tmp_path / "m.npz"
     code, out, err = _main(
