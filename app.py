@@ -2,8 +2,8 @@
 
 The entry point sets up the page, carries out what the buttons of the last run asked for, lists
 the pages and runs the current one. The training fragment (dashboard.live) is drawn by the
-Train page with its live charts, and here on every other page with the sidebar status only, so
-training goes on whichever page is open.
+Train page with its live charts, and here, before every other page, with the sidebar status
+only, so training goes on whichever page is open.
 """
 
 import streamlit as st
@@ -24,9 +24,10 @@ state.apply_requests()
 # URL paths differ from the file names on purpose: Streamlit still runs a script named after a
 # file in pages/ directly when a request names it before st.navigation has run in the process
 # (the legacy pages-folder mode), which would skip this entry point and its session set-up.
+train = st.Page("pages/train.py", title="Train", icon=":material/school:", url_path="training", default=True)
 page = st.navigation(
     [
-        st.Page("pages/train.py", title="Train", icon=":material/school:", url_path="training", default=True),
+        train,
         st.Page("pages/data.py", title="Data", icon=":material/table_chart:", url_path="dataset"),
         st.Page("pages/predict.py", title="Predict", icon=":material/insights:", url_path="predictions"),
         st.Page("pages/model.py", title="Model", icon=":material/save:", url_path="model-files"),
@@ -38,5 +39,9 @@ state.register_status_slot(st.sidebar.container())
 for level, text in state.take_flash():
     getattr(st, level)(text)
 
+if page is not train:
+    # Status only, drawn before the page: the sidebar then names the data and model this run
+    # uses (just changed on the Data or Model page, say) instead of lagging behind while the
+    # page draws its previews.
+    live.run(charts=False)
 page.run()
-live.run(charts=False)  # the Train page already drew it, with its charts; elsewhere: status only

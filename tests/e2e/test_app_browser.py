@@ -126,6 +126,14 @@ def test_upload_csv_and_train_on_it(page: Page, goto, shot, tmp_path: Path):
     page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(str(csv))
     expect(page.get_by_text("Parsed shop.csv", exact=False)).to_be_visible()
     button(page, "Use this data").click()
+    # The sidebar, read in the very frame where the notice first shows, already names the new
+    # data (it used to show the previous source until the page's previews were drawn).
+    sidebar_then = page.wait_for_function(
+        """() => document.body.innerText.includes("Now using CSV: shop.csv")
+            && document.querySelector('[data-testid="stSidebar"]').innerText""",
+        polling="raf",
+    ).json_value()
+    assert "CSV: shop.csv" in sidebar_then and "Sine" not in sidebar_then, sidebar_then
     expect(page.get_by_text("Now using CSV: shop.csv")).to_be_visible()
     shot("csv")
 
