@@ -65,6 +65,7 @@ def init() -> None:
         "flash": [],
         "diverged": None,
         "rate_log": [],
+        "last_rate": None,
         "last_eval": None,
         "last_eval_time": 0.0,
         "eval_seconds": 0.0,
@@ -166,6 +167,7 @@ def model_version() -> tuple:
 def start() -> None:
     ss = _ss()
     ss["running"] = True
+    ss["rate_log"] = []  # the rate shown is measured from here, not across the pause
     ss["diverged"] = None  # going on from the last finite weights; a new blow-up says so again
 
 
@@ -219,6 +221,7 @@ def _forget_run() -> None:
     ss = _ss()
     ss["diverged"] = None
     ss["rate_log"] = []
+    ss["last_rate"] = None
     ss["last_eval"] = None
     ss["last_eval_time"] = 0.0
     ss["memo"] = {}
@@ -283,8 +286,34 @@ def _apply_model(name: str, content: bytes) -> None:
     ss["trainer"], ss["built_hp"] = tr, hp
     _set_widgets_from(hp)
     _forget_run()
+    flash("success", f"Loaded {name}: {load_note(tr)}")
+
+
+def load_note(tr: Trainer) -> str:
+    """What a user gets after loading a model file: the model, where the steps go on, what is new."""
     what = f"{tr.config.cell.upper()} with {tr.config.hidden_size} units"
-    flash("success", f"Loaded {name}: {what}. Press Start to go on training.")
+    steps = (
+        f"saved after {tr.step_count:,} steps; training goes on from step {tr.step_count:,}"
+        if tr.step_count
+        else "no step count saved; training counts from 0"
+    )
+    kept = OPTIMIZER_STATE.get(tr.train_config.optimizer)
+    fresh = (
+        f"The file holds the weights, not the optimizer state: {kept} start again, so the first "
+        "steps may jolt the loss. The loss history and epoch count start fresh too."
+        if kept
+        else "The loss history and epoch count start fresh (plain SGD keeps no other state)."
+    )
+    return f"{what}, {steps}. {fresh} Press Start to go on training."
+
+
+OPTIMIZER_STATE = {
+    "adam": "Adam's running averages of the gradients",
+    "momentum": "the momentum buffers",
+    "adagrad": "Adagrad's sums of squared gradients",
+    "rmsprop": "RMSprop's running averages of squared gradients",
+}
+"""What each optimizer keeps between steps that a model file does not hold (plain SGD: nothing)."""
 
 
 def sync_live_settings() -> None:
@@ -339,12 +368,24 @@ def log_rate(step_count: int) -> None:
     log = [(t, s) for t, s in ss["rate_log"] if now - t < 3.0]
     log.append((now, step_count))
     ss["rate_log"] = log
+    if ss.get("running"):
+        rate = _rate(log)
+        if rate is not None:
+            ss["last_rate"] = rate
 
 
-def steps_per_second() -> float:
-    ss = _ss()
-    log = ss["rate_log"]
-    if not ss.get("running") or len(log) < 2:
-        return 0.0
+def _rate(log: list[tuple[float, int]]) -> float | None:
+    if len(log) < 2:
+        return None
     (t0, s0), (t1, s1) = log[0], log[-1]
-    return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+    return (s1 - s0) / (t1 - t0) if t1 > t0 else None
+
+
+def steps_per_second() -> tuple[float | None, bool]:
+    """``(rate, running)``: while running, the rate over the last seconds; paused (or before
+    the first measurement of a run), the last rate measured; ``None`` if none since the build.
+    """
+    ss = _ss()
+    running = bool(ss.get("running"))
+    rate = _rate(ss["rate_log"]) if running else None
+    return (rate if rate is not None else ss.get("last_rate")), running

@@ -44,4 +44,8 @@ st.file_uploader(
     "Saved model (.npz)", type=["npz"], key="model_file", on_change=views.on_model_upload,
     help="It must have been trained on the data now in use (same columns or vocabulary and normalisation).",
 )  # fmt: skip
-st.caption("The file is checked (names, shapes, dtypes, finite values) before anything changes.")
+st.caption(
+    "The file is checked (names, shapes, dtypes, finite values) before anything changes. Training "
+    "goes on from the saved step count; the optimizer state (e.g. Adam's running averages), the "
+    "loss history and the epoch count are not in the file and start fresh."
+)

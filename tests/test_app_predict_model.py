@@ -93,15 +93,21 @@ def test_model_upload_resumes_a_saved_model():
     at.switch_page("pages/model.py").run()
     at.file_uploader(key="model_file").set_value(("mine.npz", saved, "application/octet-stream")).run()
     assert not at.exception
-    assert any("Loaded mine.npz" in s.value for s in at.success)
+    [note] = [s.value for s in at.success if "Loaded mine.npz" in s.value]
+    # the steps go on from the saved count, and the user is told what does not come back
+    assert "from step 4" in note and "optimizer state" in note and "Adam" in note
+    assert "step **4**" in at.caption[0].value
     loaded = at.session_state["trainer"]
     for k, v in loaded.network.params.items():
         np.testing.assert_array_equal(v, source.network.params[k])
     # the settings widgets follow the loaded model, so no spurious "press Reset" warning
     at.switch_page("pages/train.py").run()
     assert not [w for w in at.warning if "Reset" in w.value]
+    assert [m.value for m in at.metric if m.label == "Step"] == ["4"]
     at.button(key="btn_step").click().run()
     assert not at.exception
+    assert [m.value for m in at.metric if m.label == "Step"] == ["5"]
+    assert "Step 5" in " ".join(m.value for m in at.sidebar.markdown)
 
 
 def _tampered(saved: bytes) -> bytes:
