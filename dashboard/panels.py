@@ -34,6 +34,10 @@ def fmt(value, spec: str = ".4g") -> str:
     return format(value, spec)
 
 
+def _finite(value) -> bool:
+    return value is not None and math.isfinite(value)
+
+
 def model_summary(tr) -> str:
     cfg = tr.config
     act = f" · {cfg.nonlinearity}" if cfg.cell == "rnn" else ""
@@ -121,7 +125,7 @@ def metrics_row(tr, ev: dict | None) -> None:
     if ds.kind == "text":
         val = ev.get("val_bpc") if ev else None
         ref = base.get("unigram_bpc")
-        delta = f"{val - ref:+.2f}" if val is not None and ref is not None else None
+        delta = f"{val - ref:+.2f}" if _finite(val) and _finite(ref) else None
         c[3].metric(
             "Validation bits/char",
             fmt(val, ".3f"),
@@ -134,7 +138,7 @@ def metrics_row(tr, ev: dict | None) -> None:
     else:
         val = ev.get("val_rmse") if ev else None
         ref = base.get("persistence_rmse")
-        delta = f"{val - ref:+.3g}" if val is not None and ref is not None else None
+        delta = f"{val - ref:+.3g}" if _finite(val) and _finite(ref) else None
         c[3].metric(
             "Validation RMSE",
             fmt(val, ".3g"),
@@ -144,8 +148,15 @@ def metrics_row(tr, ev: dict | None) -> None:
             help="RMSE of one-step predictions on the validation windows, original units. "
             "Persistence predicts the last value again; beating it means the model learned something.",
         )
+    rate, live = state.steps_per_second()
     c[4].metric(
-        "Steps/s", f"{state.steps_per_second():,.0f}", help="Optimizer steps per second of wall time."
+        "Steps/s",
+        "—" if rate is None else f"{rate:,.0f}",
+        None if live or rate is None else "paused",
+        delta_color="off",
+        delta_arrow="off",
+        help="Optimizer steps per second of wall time while training runs; "
+        "when paused, the rate of the last run.",
     )
 
 

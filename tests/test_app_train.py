@@ -77,6 +77,30 @@ def test_start_trains_and_pause_stops():
     assert metric(at, "Step") == str(paused_at)
 
 
+def metric_delta(at: AppTest, label: str) -> str:
+    return next(m.proto.delta for m in at.metric if m.label == label)
+
+
+def test_steps_per_second_shows_the_last_rate_when_paused_not_zero():
+    at = open_app()
+    assert metric(at, "Steps/s") == "—"  # nothing measured yet
+    at.button(key="btn_start").click().run()
+    at.run().run()  # two ticks logged before the third draws the numbers
+    running = metric(at, "Steps/s")
+    assert number(running) > 0 and metric_delta(at, "Steps/s") == ""
+    at.button(key="btn_pause").click().run()
+    paused = metric(at, "Steps/s")
+    assert number(paused) > 0 and metric_delta(at, "Steps/s") == "paused"
+    at.run()
+    assert metric(at, "Steps/s") == paused  # the last measured rate stays while paused
+    at.button(key="btn_reset").click().run()
+    assert metric(at, "Steps/s") == "—"
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
 def test_speed_setting_caps_updates_per_refresh():
     at = open_app()
     at.select_slider(key="live_speed").set_value("2").run()
@@ -190,6 +214,8 @@ def test_divergence_pauses_explains_and_keeps_finite_weights():
     assert at.session_state["diverged"], "lr 10 without clipping should blow up"
     assert at.session_state["running"] is False
     assert any("diverged" in e.value and "learning rate" in e.value for e in at.error)
+    # no "+nan" under a validation score that could not be computed
+    assert "nan" not in metric_delta(at, "Validation RMSE").lower()
     assert all(np.isfinite(p).all() for p in trainer(at).network.params.values())
     stopped = trainer(at).step_count
     at.run()
