@@ -67,6 +67,54 @@ def _base_layout(fig: go.Figure, *, title: str, revision: str, height: int = 360
     return fig
 
 
+FEW_POINTS = 20
+"""Curves with at most this many points get markers: a line through one point is invisible."""
+
+NO_STEPS_YET = "No steps yet: press <b>Start</b> or <b>Step</b>"
+
+
+MIN_DECADES = 2.0
+"""Least span of a log axis in decades. Over a few decades plotly labels 2, 3, 4, 5 between the
+powers of ten, which on a projector reads as a linear scale, so narrow axes get a tick per power
+of ten only."""
+
+
+def _log_y(fig: go.Figure, title: str) -> None:
+    """A log y-axis labelled in powers of ten (SI prefixes such as "100µ" or "1B" read as units)."""
+    fig.update_yaxes(type="log", title_text=title, exponentformat="power", showexponent="all")
+    ys = [np.asarray(t.y, dtype=float) for t in fig.data if t.y is not None and len(t.y)]
+    ys = np.concatenate(ys) if ys else np.zeros(0)
+    ys = ys[np.isfinite(ys) & (ys > 0)]
+    if ys.size:
+        lo, hi = np.log10(ys.min()), np.log10(ys.max())
+        if hi - lo < 2 * MIN_DECADES:
+            fig.update_yaxes(dtick=1)  # powers of ten only
+        if hi - lo < MIN_DECADES:
+            mid = (lo + hi) / 2
+            fig.update_yaxes(range=[mid - MIN_DECADES / 2, mid + MIN_DECADES / 2])
+
+
+def _curve_mode(n_points: int, mode: str = "lines") -> str:
+    return f"{mode}+markers" if n_points <= FEW_POINTS and "markers" not in mode else mode
+
+
+def _note(fig: go.Figure, text: str, *, center: bool = False) -> None:
+    """A message inside the plot area (an empty chart says why it is empty)."""
+    fig.add_annotation(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0.5 if center else 0.01,
+        y=0.5 if center else 0.99,
+        xanchor="center" if center else "left",
+        yanchor="middle" if center else "top",
+        showarrow=False,
+        align="left",
+        font={"size": 14 if center else 12, "color": "#555"},
+        bgcolor="rgba(255, 255, 255, 0.8)",
+    )
+
+
 def _scalar(value):
     """An axis position plotly serialises correctly: datetimes as ISO text, numbers as float.
 
@@ -220,13 +268,17 @@ def loss_figure(
                 x=f32(xs[keep]),
                 y=f32(ys[keep]),
                 name=name,
-                mode=mode,
+                mode=_curve_mode(int(keep.sum()), mode),
                 line={"color": color, "width": 1.6},
-                marker={"size": 4},
+                marker={"size": 7 if keep.sum() <= FEW_POINTS else 4},
+                cliponaxis=False,  # a lone dot at step 0 is not cut in half by the axis
             )
         )
-    fig.update_yaxes(type="log", title_text=loss_label)
-    fig.update_xaxes(title_text="optimizer step")
+    _log_y(fig, loss_label)
+    fig.update_xaxes(title_text="optimizer step", rangemode="tozero")
+    if np.asarray(steps).size == 0:
+        _note(fig, NO_STEPS_YET + "<br>(the dot is the loss of the untrained model)", center=True)
+        fig.update_xaxes(range=[0, 10])
     return _base_layout(fig, title="Loss", revision="loss")
 
 
@@ -427,16 +479,21 @@ def grad_norm_figure(
     """
     steps = np.asarray(steps, dtype=float)
     fig = go.Figure()
+    vanished = []
     for k, (name, values) in enumerate(norms.items()):
         ys = np.asarray(values, dtype=float)
         keep = np.isfinite(ys) & (ys > 0)
+        finite = ys[np.isfinite(ys)]
+        if finite.size and finite[-1] == 0:
+            vanished.append(name)
         fig.add_trace(
             go.Scatter(
                 x=f32(steps[keep]),
                 y=f32(ys[keep]),
                 name=name,
-                mode="lines",
+                mode=_curve_mode(int(keep.sum())),
                 line={"color": PARAM_COLORS[k % len(PARAM_COLORS)], "width": 1.2},
+                marker={"size": 5},
             )
         )
     if total is not None:
@@ -447,9 +504,18 @@ def grad_norm_figure(
                 x=f32(steps[keep]),
                 y=f32(ys[keep]),
                 name="global norm",
-                mode="lines",
+                mode=_curve_mode(int(keep.sum())),
                 line={"color": ACTUAL_COLOR, "width": 2},
+                marker={"size": 5},
             )
+        )
+    if not steps.size:
+        _note(fig, NO_STEPS_YET, center=True)
+    elif vanished:
+        # A log axis has no place for 0, so these curves end or never appear: say why.
+        names = [", ".join(vanished[i : i + 2]) for i in range(0, len(vanished), 2)]
+        _note(
+            fig, "Vanished (gradient exactly 0,<br>which a log axis cannot draw):<br>" + ",<br>".join(names)
         )
     x_ends = f32([steps.min(), steps.max()]) if steps.size else f32([0.0, 1.0])
     for value, label, dash in (
@@ -468,7 +534,7 @@ def grad_norm_figure(
                 hoverinfo="skip",
             )
         )
-    fig.update_yaxes(type="log", title_text="gradient L2 norm (before clipping)")
+    _log_y(fig, "gradient L2 norm (before clipping)")
     fig.update_xaxes(title_text="optimizer step")
     return _base_layout(fig, title="Gradient norm per parameter", revision="grads")
 

@@ -184,3 +184,52 @@ def test_f32_leaves_datetimes_alone():
     d = np.array(["2024-01-01"], dtype="datetime64[D]")
     assert figures.f32(d).dtype == d.dtype
     assert figures.f32([1, 2]).dtype == np.float32
+
+
+def _notes(fig) -> str:
+    return " ".join(a.text for a in fig.layout.annotations)
+
+
+def test_log_axes_are_labelled_in_powers_of_ten_not_si_prefixes():
+    loss = figures.loss_figure(np.arange(1, 4), np.array([1.0, 1e-4, 1e-6]))
+    grads = figures.grad_norm_figure(np.arange(1, 4), {"w": np.array([1e9, 1e12, 1e15])})
+    for fig in (loss, grads):
+        assert fig.layout.yaxis.type == "log"
+        assert fig.layout.yaxis.exponentformat == "power"
+
+
+def test_charts_before_the_first_step_say_how_to_start():
+    empty = np.zeros(0)
+    loss = figures.loss_figure(empty, empty, np.array([0]), np.array([0.5]))
+    grads = figures.grad_norm_figure(empty, {"w": empty}, total=empty, clip_norm=1.0)
+    for fig in (loss, grads):
+        assert "press <b>Start</b>" in _notes(fig)
+    assert loss.layout.xaxis.range == (0, 10)  # no "-0.5 optimizer step" around the lone dot
+    # at least two decades on the log axis, so it is labelled in powers of ten, not 2, 3, 4, 5
+    lo, hi = loss.layout.yaxis.range
+    assert hi - lo == pytest.approx(2.0) and lo < np.log10(0.5) < hi
+    assert loss.layout.yaxis.dtick == 1
+    drawn = figures.loss_figure(np.arange(1, 4), np.ones(3))
+    assert "Start" not in _notes(drawn)
+
+
+def test_a_curve_of_one_point_is_drawn_with_a_marker():
+    fig = figures.loss_figure(np.array([101]), np.array([0.2]))
+    assert "markers" in fig.data[0].mode
+    long = figures.loss_figure(np.arange(500), np.ones(500))
+    assert long.data[0].mode == "lines"
+    grads = figures.grad_norm_figure(np.array([101]), {"w": np.array([0.3])}, total=np.array([0.3]))
+    assert all("markers" in t.mode for t in grads.data)
+
+
+def test_vanished_gradients_are_named_since_a_log_axis_cannot_draw_zero():
+    steps = np.arange(1, 6)
+    norms = {
+        "weight_hh_l0": np.array([0.1, 1e-3, 0.0, 0.0, 0.0]),
+        "head.weight": np.array([1.0, 0.5, 0.4, 0.3, 0.2]),
+    }
+    fig = figures.grad_norm_figure(steps, norms, total=np.ones(5))
+    notes = _notes(fig)
+    assert "weight_hh_l0" in notes and "head.weight" not in notes
+    healthy = figures.grad_norm_figure(steps, {"head.weight": norms["head.weight"]})
+    assert not healthy.layout.annotations
