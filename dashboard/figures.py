@@ -434,12 +434,14 @@ def gates_figure(gates: Mapping[str, np.ndarray], *, title: str = "Gates") -> go
     """One heatmap per gate (each ``(T, H)``), stacked, units × time, sharing the time axis."""
     names = list(gates)
     fig = make_subplots(
-        rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.04, subplot_titles=names
+        rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.1, subplot_titles=names
     )
     for r, name in enumerate(names, start=1):
         values = np.asarray(gates[name], dtype=float)
         zmin, zmax, scale = _z_range(values)
         T, H = values.shape
+        # Each gate its own colour bar beside it: sigmoid gates run 0..1, a tanh candidate -1..1.
+        lo, hi = fig.layout[f"yaxis{r if r > 1 else ''}"].domain
         fig.add_trace(
             go.Heatmap(
                 z=f32(values.T),
@@ -448,8 +450,13 @@ def gates_figure(gates: Mapping[str, np.ndarray], *, title: str = "Gates") -> go
                 zmin=zmin,
                 zmax=zmax,
                 colorscale=scale,
-                showscale=r == 1,
-                colorbar={"thickness": 10},
+                colorbar={
+                    "thickness": 10,
+                    "len": hi - lo,
+                    "y": (lo + hi) / 2,
+                    "yanchor": "middle",
+                    "nticks": 3,
+                },
                 name=name,
                 hovertemplate=f"{name}<br>t=%{{x}}<br>unit %{{y}}<br>%{{z:.3f}}<extra></extra>",
             ),
@@ -458,7 +465,7 @@ def gates_figure(gates: Mapping[str, np.ndarray], *, title: str = "Gates") -> go
         )
         fig.update_yaxes(autorange="reversed", showticklabels=False, row=r, col=1)
     fig.update_xaxes(title_text="time step in window", row=len(names), col=1)
-    _base_layout(fig, title=title, revision="gates", height=max(320, 110 * len(names) + 60))
+    _base_layout(fig, title=title, revision="gates", height=max(320, 130 * len(names) + 60))
     fig.update_layout(hovermode="closest")
     return fig
 

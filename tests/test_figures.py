@@ -137,7 +137,6 @@ def test_gates_figure_has_one_heatmap_per_gate():
     fig = figures.gates_figure(gates)
     assert [t.name for t in fig.data] == ["i0", "f0", "g0", "o0"]
     assert all(np.asarray(t.z).shape == (4, 5) for t in fig.data)
-    assert sum(bool(t.showscale) for t in fig.data) == 1
 
 
 def test_grad_norm_figure_draws_clip_norm_threshold_across_the_steps():
@@ -233,3 +232,19 @@ def test_vanished_gradients_are_named_since_a_log_axis_cannot_draw_zero():
     assert "weight_hh_l0" in notes and "head.weight" not in notes
     healthy = figures.grad_norm_figure(steps, {"head.weight": norms["head.weight"]})
     assert not healthy.layout.annotations
+
+
+def test_every_gate_has_its_own_colour_bar_beside_it():
+    rng = np.random.default_rng(0)
+    gates = {
+        "reset gate (r)": rng.uniform(0, 1, (20, 8)),
+        "update gate (z)": rng.uniform(0, 1, (20, 8)),
+        "candidate (n)": rng.uniform(-1, 1, (20, 8)),
+    }
+    fig = figures.gates_figure(gates)
+    scales = [t.colorscale[0][1] != fig.data[0].colorscale[0][1] for t in fig.data]
+    assert scales == [False, False, True]  # the tanh candidate is coloured on another scale ...
+    for r, trace in enumerate(fig.data, start=1):
+        assert trace.showscale is not False  # ... so each gate shows its own
+        lo, hi = fig.layout[f"yaxis{r if r > 1 else ''}"].domain
+        assert lo <= trace.colorbar.y <= hi
