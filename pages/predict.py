@@ -35,6 +35,14 @@ if ds.kind != "text":
     st.markdown("**Validation metrics, original units** (one-step predictions; lower is better)")
     st.dataframe(views.regression_metrics(tr), width="stretch")
     st.caption("The forecast feeds each prediction back in as the next input, so errors compound.")
+    if len(ds.columns) > 1:
+        held = ", ".join(
+            f"{name} = {value:.4g}" for name, value in zip(ds.columns[1:], ds.raw[-1, 1:], strict=True)
+        )
+        st.caption(
+            f"The extra input columns have no forecast of their own: beyond the data they are held "
+            f"at their last observed value ({held})."
+        )
 else:
     left, right = st.columns(2)
     with left:

@@ -84,6 +84,11 @@ def test_csv_upload_columns_and_use():
     at.switch_page("pages/train.py").run()
     at.button(key="btn_step").click().run()
     assert not at.exception and at.session_state["trainer"].step_count == 1
+    # the forecast says what it assumes about the extra input beyond the data
+    at.switch_page("pages/predict.py").run()
+    assert not at.exception
+    last = ds.raw[-1, 1]
+    assert any(f"temperature = {last:.4g}" in c.value and "last observed" in c.value for c in at.caption)
 
 
 def test_bad_csv_shows_an_error_and_keeps_previous_data_and_model():
