@@ -55,6 +55,8 @@ if spec is not None:
     ds, err = views.candidate(spec, window)
     if err is not None:
         st.error(f"This data cannot be used as set: {err}")
+        if "sequence length" in err:
+            st.caption(f"The sequence length is the **Window length** on the Train page (now {window}).")
     else:
         if spec == state.data_spec():
             st.success("This is the data the model trains on.")

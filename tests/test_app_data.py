@@ -143,6 +143,8 @@ def test_text_too_short_for_the_window_is_refused():
     at.text_area(key="data_text_pasted").input("tiny text").run()
     assert not at.exception
     assert at.error
+    # the engine says "sequence length"; the page points to the setting the user can change
+    assert any("Window length" in c.value and "Train page" in c.value for c in at.caption)
     assert at.session_state["dataset"].kind == "regression"
 
 
