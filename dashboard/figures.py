@@ -94,6 +94,16 @@ def _log_y(fig: go.Figure, title: str) -> None:
             fig.update_yaxes(range=[mid - MIN_DECADES / 2, mid + MIN_DECADES / 2])
 
 
+def _step_axis(fig: go.Figure) -> None:
+    """The optimizer-step x-axis: whole steps only (no "step 1.5" over the first few steps)."""
+    xs = [np.asarray(t.x, dtype=float) for t in fig.data if t.x is not None and len(t.x)]
+    xs = np.concatenate(xs) if xs else np.zeros(0)
+    xs = xs[np.isfinite(xs)]
+    fig.update_xaxes(title_text="optimizer step")
+    if xs.size and xs.max() - xs.min() < 10:
+        fig.update_xaxes(dtick=1, tick0=0)
+
+
 def _curve_mode(n_points: int, mode: str = "lines") -> str:
     return f"{mode}+markers" if n_points <= FEW_POINTS and "markers" not in mode else mode
 
@@ -275,7 +285,8 @@ def loss_figure(
             )
         )
     _log_y(fig, loss_label)
-    fig.update_xaxes(title_text="optimizer step", rangemode="tozero")
+    _step_axis(fig)
+    fig.update_xaxes(rangemode="tozero")
     if np.asarray(steps).size == 0:
         _note(fig, NO_STEPS_YET + "<br>(the dot is the loss of the untrained model)", center=True)
         fig.update_xaxes(range=[0, 10])
@@ -542,7 +553,7 @@ def grad_norm_figure(
             )
         )
     _log_y(fig, "gradient L2 norm (before clipping)")
-    fig.update_xaxes(title_text="optimizer step")
+    _step_axis(fig)
     return _base_layout(fig, title="Gradient norm per parameter", revision="grads")
 
 
@@ -574,7 +585,7 @@ def accuracy_figure(
             )
         )
     fig.update_yaxes(title_text="next-character accuracy (%)", range=[0, 100])
-    fig.update_xaxes(title_text="optimizer step")
+    _step_axis(fig)
     return _base_layout(fig, title="Next-character accuracy", revision="accuracy")
 
 

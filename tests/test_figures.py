@@ -248,3 +248,16 @@ def test_every_gate_has_its_own_colour_bar_beside_it():
         assert trace.showscale is not False  # ... so each gate shows its own
         lo, hi = fig.layout[f"yaxis{r if r > 1 else ''}"].domain
         assert lo <= trace.colorbar.y <= hi
+
+
+def test_step_axes_show_whole_steps_over_the_first_few_steps():
+    few = (np.array([100, 101]), np.array([1.0, 0.5]))
+    figs = [
+        figures.loss_figure(*few),
+        figures.grad_norm_figure(few[0], {"w": few[1]}),
+        figures.accuracy_figure(*few),
+    ]
+    for fig in figs:
+        assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.title.text == "optimizer step"
+    many = figures.loss_figure(np.arange(500), np.ones(500))
+    assert many.layout.xaxis.dtick is None
