@@ -36,12 +36,13 @@ page = st.navigation(
 st.sidebar.markdown("### RNN Playground")
 state.register_status_slot(st.sidebar.container())
 
+if page is not train:
+    # Status only, drawn before the notices and the page: the sidebar then names the data and
+    # model this run uses (just changed on the Data or Model page, say) as soon as the notice
+    # saying so shows, instead of lagging behind while the page draws its previews.
+    live.run(charts=False)
+
 for level, text in state.take_flash():
     getattr(st, level)(text)
 
-if page is not train:
-    # Status only, drawn before the page: the sidebar then names the data and model this run
-    # uses (just changed on the Data or Model page, say) instead of lagging behind while the
-    # page draws its previews.
-    live.run(charts=False)
 page.run()
