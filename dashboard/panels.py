@@ -116,7 +116,10 @@ def live_figure(name: str, view: tuple, build, *, every: float):
 
 def metrics_row(tr, ev: dict | None) -> None:
     ds = tr.dataset
-    c = st.columns([0.8, 0.8, 1.0, 1.5, 0.8])
+    # Fixed widths in a wrapping row: numbers changing every refresh do not shift the layout, and
+    # a narrow screen (a projector) wraps the tiles instead of cutting them to "1…".
+    row = st.container(horizontal=True, gap="small")
+    c = [row.container(width=w) for w in (90, 90, 140, 205, 90)]
     c[0].metric("Step", tr.step_count, help="Optimizer steps (minibatch updates) so far.")
     c[1].metric("Epoch", f"{tr.epoch:.2f}", help="Passes over the training data.")
     loss = fmt(ev["train_loss"], ".3g") if ev else "—"

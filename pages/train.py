@@ -24,22 +24,18 @@ with settings:
 
 with main:
     running = state.is_running()
-    b = st.columns([1, 1, 1, 1.2, 1, 1, 2.2], vertical_alignment="bottom")
-    b[0].button(
-        "Start", type="primary", on_click=state.start, disabled=running, key="btn_start", width="stretch"
-    )
-    b[1].button("Pause", on_click=state.pause, disabled=not running, key="btn_pause", width="stretch")
-    b[2].button("Step", on_click=state.step, help="One optimizer update.", key="btn_step", width="stretch")
-    b[3].number_input("N", 1, 100_000, step=10, key="live_step_n", help="Steps taken by Step ×N.")
-    b[4].button("Step ×N", on_click=state.step_n, key="btn_step_n", width="stretch")
-    b[5].button(
-        "Reset",
-        on_click=state.request_reset,
-        help="Re-initialise with the same seed.",
-        key="btn_reset",
-        width="stretch",
-    )
-    b[6].select_slider("Speed (updates per refresh)", controls.SPEED_CHOICES, key="live_speed")
+    # A wrapping row rather than columns: on a projector's 1024 px the buttons keep their labels
+    # and flow onto a second line instead of shrinking to "S", "P", "R".
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
+        st.button("Start", type="primary", on_click=state.start, disabled=running, key="btn_start")
+        st.button("Pause", on_click=state.pause, disabled=not running, key="btn_pause")
+        st.button("Step", on_click=state.step, help="One optimizer update.", key="btn_step")
+        st.number_input("N", 1, 100_000, step=10, key="live_step_n", help="Steps taken by Step ×N.", width=90)
+        st.button("Step ×N", on_click=state.step_n, key="btn_step_n")
+        st.button(
+            "Reset", on_click=state.request_reset, help="Re-initialise with the same seed.", key="btn_reset"
+        )
+        st.select_slider("Speed (updates per refresh)", controls.SPEED_CHOICES, key="live_speed", width=170)
     if pending:
         st.warning(
             "Changed settings that rebuild the model, applied on **Reset**: " + "; ".join(pending) + ". "

@@ -94,10 +94,21 @@ def test_start_trains_live_and_pause_stops(page: Page, goto, shot):
         shutil.copyfile(picture, README_SHOT)
 
 
+CUT_TEXT = """els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+"""Texts among the given elements that the page cuts short (ellipsis or overflow)."""
+
+
 def test_step_reset_and_download(page: Page, goto):
+    page.set_viewport_size({"width": 1024, "height": 768})  # a projector
     goto()
     button(page, "Step").click()
     wait_until(lambda: step_count(page) == 1, 10, "one step")
+    # every control and number stays readable, not shortened to "S", "P" or "1…"
+    main = page.get_by_test_id("stMain")
+    labels = main.get_by_role("button").evaluate_all(CUT_TEXT)
+    labels += main.get_by_role("button").locator("p").evaluate_all(CUT_TEXT)
+    values = main.get_by_test_id("stMetricValue").locator("div").evaluate_all(CUT_TEXT)
+    assert not labels and not values, (labels, values)
     button(page, "Step ×N").click()
     wait_until(lambda: step_count(page) == 101, 20, "Step ×100 to finish")
     button(page, "Reset").click()
