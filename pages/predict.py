@@ -70,7 +70,10 @@ else:
     with right:
         st.subheader("Next character")
         st.text_input("Prefix", key="pred_prefix", placeholder="Type a few characters")
-        k = st.slider("Top k", 1, min(30, ds.vocab_size), key="pred_k")
+        k_max = min(30, int(ds.vocab_size))
+        ss["pred_k"] = min(max(int(ss.get("pred_k", 10)), 1), k_max)  # the vocabulary may have shrunk
+        # A slider needs two ends: a text of one distinct character has one choice only.
+        k = st.slider("Top k", 1, k_max, key="pred_k") if k_max > 1 else 1
         probs, err = datasource.guarded(
             "score the prefix", lambda: tr.next_char_probs(ss["pred_prefix"], k=k)
         )

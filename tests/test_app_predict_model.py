@@ -76,6 +76,23 @@ def test_predict_text_priming_with_unknown_characters_is_an_error_not_a_crash():
     assert at.error
 
 
+def test_predict_text_with_a_tiny_vocabulary_does_not_crash():
+    at = open_app()
+    at.switch_page("pages/predict.py").run()
+    at.session_state["pred_k"] = 25  # set for an earlier, larger vocabulary
+    for text in ("abcab" * 60, "a" * 300):  # vocabularies of 3 and 1 characters
+        at.switch_page("pages/data.py").run()
+        at.radio(key="data_kind").set_value("text").run()
+        at.radio(key="data_text_source").set_value("paste").run()
+        at.text_area(key="data_text_pasted").input(text).run()
+        [use] = [b for b in at.button if b.label == "Use this data"]
+        use.click().run()
+        at.switch_page("pages/predict.py").run()
+        assert not at.exception, text[:5]
+        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+        assert len(spec["data"][0]["y"]) == at.session_state["dataset"].vocab_size
+
+
 def test_model_page_offers_three_downloads():
     at = open_app()
     at.switch_page("pages/model.py").run()
