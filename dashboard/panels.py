@@ -34,6 +34,11 @@ def fmt(value, spec: str = ".4g") -> str:
     return format(value, spec)
 
 
+def x_label(ds) -> str:
+    """The x-axis title of a series: the generated sine's "x" is a time step."""
+    return "time step" if ds.x_label in ("x", "", None) else str(ds.x_label)
+
+
 def _finite(value) -> bool:
     return value is not None and math.isfinite(value)
 
@@ -212,7 +217,7 @@ def predictions_chart(tr) -> None:
 
     def build():
         (xt, pt, at), (xv, pv, av) = _subsample(*tr.predictions("train")), _subsample(*tr.predictions("val"))
-        return figures.predictions_figure(xt, pt, at, xv, pv, av, y_label=ds.columns[0], x_label=ds.x_label)
+        return figures.predictions_figure(xt, pt, at, xv, pv, av, y_label=ds.columns[0], x_label=x_label(ds))
 
     st.plotly_chart(
         live_figure("pred", (), build, every=REFRESH["pred"]), config=CHART_CONFIG, key="fig_pred"

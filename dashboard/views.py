@@ -149,7 +149,7 @@ def data_preview(ds) -> None:
     extras = {name: ds.raw[:, k] for k, name in enumerate(ds.columns) if k > 0}
     st.plotly_chart(
         figures.series_figure(
-            x, ds.raw[:, 0], target_name=ds.columns[0], x_label=ds.x_label, extras=extras,
+            x, ds.raw[:, 0], target_name=ds.columns[0], x_label=panels.x_label(ds), extras=extras,
             train_span=tr_span, val_span=va_span,
         ),
         config=panels.CHART_CONFIG,

@@ -28,7 +28,7 @@ if ds.kind != "text":
         st.plotly_chart(
             figures.forecast_figure(
                 ds.x_axis, ds.raw[:, 0], *forecast, x_val=x_val, pred_val=pred_val,
-                y_label=ds.columns[0], x_label=ds.x_label,
+                y_label=ds.columns[0], x_label=panels.x_label(ds),
             ),
             config=panels.CHART_CONFIG,
         )  # fmt: skip

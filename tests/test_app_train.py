@@ -258,3 +258,10 @@ def test_big_models_heatmap_shows_a_readable_slice():
     z = heat["data"][0]["z"]
     rows = z["shape"].split(",")[0] if isinstance(z, dict) else len(z)
     assert int(rows) == 128
+
+
+def test_sine_charts_name_their_x_axis_time_step():
+    at = open_app()
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    [pred] = [s for s in specs if "predictions" in s["layout"]["title"]["text"].lower()]
+    assert pred["layout"]["xaxis"]["title"]["text"] == "time step"
