@@ -13,6 +13,12 @@ stem = views.file_stem(tr)
 st.caption(f"{panels.model_summary(tr)} · step **{tr.step_count:,}** · data: {state.data_spec().label}")
 
 st.subheader("Download")
+if state.is_running():
+    st.info(
+        "Training is running: a file holds the model as it is when you click, a few steps past "
+        "the step in its name. Pause first for files that match their names.",
+        icon=":material/pause_circle:",
+    )
 downloads = (
     ("Weights (.npz)", lambda: tr.save(), f"{stem}.npz", "application/octet-stream"),
     ("Configuration (JSON)", lambda: views.config_json(tr), f"{stem}.json", "application/json"),

@@ -101,6 +101,17 @@ def test_model_page_offers_three_downloads():
     assert labels == ["Weights (.npz)", "Configuration (JSON)", "Training history (CSV)"]
 
 
+def test_model_page_warns_that_downloads_move_on_while_training_runs():
+    at = open_app()
+    at.button(key="btn_start").click().run()
+    at.switch_page("pages/model.py").run()
+    assert not at.exception
+    assert any("Pause first" in i.value for i in at.info)
+    at.session_state["running"] = False
+    at.run()
+    assert not any("Pause first" in i.value for i in at.info)
+
+
 def test_model_upload_resumes_a_saved_model():
     at = open_app()
     source = at.session_state["trainer"]
