@@ -25,6 +25,13 @@ LIVE_PRED_MAX = 3000
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
+def format_epoch(epoch: float) -> str:
+    """Epochs with fewer decimals as they grow, so the metric fits its narrow column."""
+    if epoch < 10:
+        return f"{epoch:.2f}"
+    return f"{epoch:.1f}" if epoch < 100 else f"{epoch:,.0f}"
+
+
 def fmt(value, spec: str = ".4g") -> str:
     """A number for a metric tile; tiny values in short scientific form so they fit."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -126,7 +133,7 @@ def metrics_row(tr, ev: dict | None) -> None:
     row = st.container(horizontal=True, gap="small")
     c = [row.container(width=w) for w in (90, 90, 140, 205, 90)]
     c[0].metric("Step", tr.step_count, help="Optimizer steps (minibatch updates) so far.")
-    c[1].metric("Epoch", f"{tr.epoch:.2f}", help="Passes over the training data.")
+    c[1].metric("Epoch", format_epoch(tr.epoch), help="Passes over the training data.")
     loss = fmt(ev["train_loss"], ".3g") if ev else "—"
     c[2].metric("Training loss", loss, help="Loss on the training split.")
     base = ds.baselines or {}

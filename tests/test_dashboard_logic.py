@@ -147,3 +147,11 @@ def test_metric_numbers_fit_their_tiles():
     assert panels.fmt(0.000412, ".3g") == "4.12e-04"
     assert panels.fmt(0.0629, ".3g") == "0.0629"
     assert panels.fmt(12.5, ".3f") == "12.500"
+
+
+@pytest.mark.parametrize(
+    ("epoch", "shown"),
+    [(0.0, "0.00"), (2.24, "2.24"), (42.125, "42.1"), (193.56, "194"), (12345.4, "12,345")],
+)
+def test_epoch_metric_stays_short(epoch, shown):
+    assert panels.format_epoch(epoch) == shown
