@@ -41,7 +41,7 @@ from rnn_core import losses
 from rnn_core.checkpoint import check_compatible, dataset_meta, load_checkpoint, save_checkpoint
 from rnn_core.config import ModelConfig, TrainConfig
 from rnn_core.errors import PlaygroundError
-from rnn_core.history import History
+from rnn_core.history import History, downsample_indices
 from rnn_core.network import Network
 from rnn_core.optim import clip_gradients, make_optimizer
 from rnn_core.threads import single_thread
@@ -360,19 +360,42 @@ class Trainer:
         ds = self.dataset
         return np.asarray(y_norm, dtype=np.float64) * float(ds.target_scale) + float(ds.target_shift)
 
-    def _series_metrics(self, split: str) -> dict[str, float]:
+    @staticmethod
+    def _window_subset(n: int, cap: int | None) -> np.ndarray | None:
+        """Evenly spaced window indices (first and last included) when ``n`` exceeds ``cap``,
+        else ``None`` for all windows."""
+        if cap is None:
+            return None
+        cap = int(cap)
+        if cap < 1:
+            raise PlaygroundError(f"the number of windows to evaluate must be at least 1; got {cap}")
+        if n <= cap:
+            return None
+        if cap == 1:
+            return np.array([n - 1], dtype=np.int64)
+        return downsample_indices(n, cap)
+
+    def _series_metrics(self, split: str, max_windows: int | None = None) -> dict[str, float]:
         ds = self.dataset
         X, y = (self._train_X, self._train_y) if split == "train" else (self._val_X, self._val_y)
         idx = np.asarray(ds.train_idx if split == "train" else ds.val_idx)
         if X.shape[1] == 0:
-            return {"loss": math.nan, "rmse": math.nan, "mae": math.nan}
-        if split == "train" and X.shape[1] > MAX_TRAIN_EVAL_WINDOWS:
-            pick = np.linspace(0, X.shape[1] - 1, MAX_TRAIN_EVAL_WINDOWS).round().astype(np.int64)
+            return {"loss": math.nan, "rmse": math.nan, "mae": math.nan, "windows": 0}
+        cap = max_windows
+        if split == "train":
+            cap = MAX_TRAIN_EVAL_WINDOWS if cap is None else min(int(cap), MAX_TRAIN_EVAL_WINDOWS)
+        pick = self._window_subset(X.shape[1], cap)
+        if pick is not None:
             X, y, idx = X[:, pick], y[pick], idx[pick]
         pred = self._forward_windows(X).astype(np.float64)  # (B,)
         loss = float(np.mean((pred - y[:, 0]) ** 2))
         err = self._to_raw(pred) - np.asarray(ds.raw, dtype=np.float64)[idx, 0]
-        return {"loss": loss, "rmse": float(np.sqrt(np.mean(err**2))), "mae": float(np.mean(np.abs(err)))}
+        return {
+            "loss": loss,
+            "rmse": float(np.sqrt(np.mean(err**2))),
+            "mae": float(np.mean(np.abs(err))),
+            "windows": int(X.shape[1]),
+        }
 
     def _text_metrics(self, ids: np.ndarray) -> dict[str, float]:
         """Mean cross-entropy (nats), bits/char and accuracy of next-character prediction on ``ids``,
@@ -398,7 +421,7 @@ class Trainer:
         loss = total / count
         return {"loss": loss, "bpc": loss / LN2, "accuracy": correct / count}
 
-    def evaluate(self, *, train: bool = True) -> dict[str, Any]:
+    def evaluate(self, *, train: bool = True, max_windows: int | None = None) -> dict[str, Any]:
         """Losses and metrics on the training and validation splits, with the data's baselines.
 
         Parameters
@@ -406,6 +429,11 @@ class Trainer:
         train : bool
             Also score the training split (the larger part of the cost); ``False`` gives the
             validation figures only, for frequent refreshes.
+        max_windows : int, optional
+            Regression only: score at most this many evenly spaced windows of each split (the
+            first and the last always among them). The result is then an *estimate* of the
+            split's metrics, cheap on a long series, for live refreshes; ``None`` (the default)
+            scores every validation window, exactly. Text data ignores it.
 
         Returns
         -------
@@ -415,7 +443,9 @@ class Trainer:
         - text: ``train_bpc``, ``val_bpc`` (bits per character), ``train_accuracy``,
           ``val_accuracy`` (training metrics on the first 20,000 characters);
         and ``baselines`` (copy of ``dataset.baselines``). With ``train=False`` the ``train_*``
-        keys are absent. The numbers are also appended to ``history.evals``.
+        keys are absent. Regression also gives ``val_windows`` (how many validation windows
+        were scored) and ``val_estimate`` (True when that is fewer than all of them). The numbers
+        are also appended to ``history.evals``.
         """
         with _blas_context(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             if self.is_text:
@@ -424,13 +454,16 @@ class Trainer:
                 tr = self._text_metrics(self._train_ids[:MAX_TRAIN_EVAL_CHARS]) if train else None
             else:
                 keys = ("loss", "rmse", "mae")
-                va = self._series_metrics("val")
-                tr = self._series_metrics("train") if train else None
+                va = self._series_metrics("val", max_windows)
+                tr = self._series_metrics("train", max_windows) if train else None
         result: dict[str, Any] = {"step": self.step_count}
         for key in keys:
             if tr is not None:
                 result[f"train_{key}"] = tr[key]
             result[f"val_{key}"] = va[key]
+        if not self.is_text:
+            result["val_windows"] = va["windows"]
+            result["val_estimate"] = va["windows"] < self._val_X.shape[1]
         result["baselines"] = dict(getattr(self.dataset, "baselines", {}) or {})
         self.history.record_eval(self.step_count, result)
         return result
@@ -440,8 +473,18 @@ class Trainer:
             need = "a text" if text else "a numeric series (sine or CSV)"
             raise PlaygroundError(f"{what} needs {need}; the current data is {self.dataset.kind}")
 
-    def predictions(self, split: str = "val") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One-step-ahead predictions for every window of a split, in original units.
+    def predictions(
+        self, split: str = "val", max_points: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One-step-ahead predictions for the windows of a split, in original units.
+
+        Parameters
+        ----------
+        split : {"train", "val"}
+        max_points : int, optional
+            Predict at most this many evenly spaced windows (the first and the last always among
+            them), e.g. for a chart of a long series; a sample, not every prediction. ``None``
+            (the default) predicts every window.
 
         Returns
         -------
@@ -449,6 +492,7 @@ class Trainer:
             ``dataset.x_axis`` at each window's target row (floats or datetime64).
         predicted : ndarray (B,) float64
         actual : ndarray (B,) float64
+            B is the split's number of windows, or ``min(B, max_points)``.
         """
         self._require(False, "predictions")
         if split not in ("train", "val"):
@@ -456,6 +500,9 @@ class Trainer:
         ds = self.dataset
         X = self._train_X if split == "train" else self._val_X
         idx = np.asarray(ds.train_idx if split == "train" else ds.val_idx)
+        pick = self._window_subset(X.shape[1], max_points)
+        if pick is not None:
+            X, idx = X[:, pick], idx[pick]
         with _blas_context(), np.errstate(over="ignore", invalid="ignore"):
             pred = self._to_raw(self._forward_windows(X))
         actual = np.asarray(ds.raw, dtype=np.float64)[idx, 0]
