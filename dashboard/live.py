@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 EVAL_MIN_INTERVAL = 0.4
 """Seconds between evaluations while training (they cost forward passes over both splits)."""
 
+LIVE_EVAL_WINDOWS = 3000
+"""Most windows per split scored by an evaluation while training runs. On a long series the
+validation metric is then an estimate on an evenly spaced sample (marked as such), which keeps
+each evaluation to tens of milliseconds instead of seconds; paused, it is exact again."""
+
 
 def train_tick() -> int:
     """Run this tick's steps; return how many were taken. Pauses on divergence."""
@@ -86,11 +91,18 @@ def train_tick() -> int:
     return taken
 
 
-def evaluate(tr) -> dict:
-    """Evaluate the trainer (recorded in its history) and remember the result and its cost."""
+def evaluate(tr, *, exact: bool | None = None) -> dict:
+    """Evaluate the trainer (recorded in its history) and remember the result and its cost.
+
+    ``exact=None`` scores every validation window only while training is stopped; while it
+    runs (or Step ×N goes on) at most :data:`LIVE_EVAL_WINDOWS` per split, an estimate on long
+    series (``ev["val_estimate"]``).
+    """
     ss = st.session_state
+    if exact is None:
+        exact = state.run_every() is None
     t0 = time.perf_counter()
-    ev = tr.evaluate()
+    ev = tr.evaluate(max_windows=None if exact else LIVE_EVAL_WINDOWS)
     ss["eval_seconds"] = time.perf_counter() - t0
     ss["last_eval_time"] = time.perf_counter()
     ss["last_eval"] = ev
@@ -100,9 +112,11 @@ def evaluate(tr) -> dict:
 def _tick(status_slot, charts: bool, interval: float | None) -> None:
     tr = state.trainer()
     last = st.session_state["last_eval"]
-    stale = tr is not None and (last is None or last["step"] != tr.step_count)
-    if stale and not state.is_running():
-        # Paused (or just built): the numbers shown must belong to the weights shown.
+    stale = tr is not None and (
+        last is None or last["step"] != tr.step_count or bool(last.get("val_estimate"))
+    )
+    if stale and state.run_every() is None:
+        # Paused (or just built): the numbers shown must belong to the weights shown, exactly.
         evaluate(tr)
     # Draw first, then train: Streamlit dims a fragment's elements until they are sent again,
     # so drawing at the start keeps the charts crisp while the steps run (they show the state

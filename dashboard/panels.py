@@ -20,7 +20,8 @@ CURVE_POINTS = 300
 """Points per curve in the live charts (the history itself keeps every step)."""
 
 LIVE_PRED_MAX = 3000
-"""Most windows per split drawn in the live predictions chart."""
+"""Most windows per split drawn in the live predictions chart: on a long series an evenly spaced
+sample of them is predicted (the chart could not show more points anyway)."""
 
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
@@ -154,14 +155,21 @@ def metrics_row(tr, ev: dict | None) -> None:
         val = ev.get("val_rmse") if ev else None
         ref = base.get("persistence_rmse")
         delta = f"{val - ref:+.3g}" if _finite(val) and _finite(ref) else None
+        estimate = bool(ev and ev.get("val_estimate"))
         c[3].metric(
             "Validation RMSE",
-            fmt(val, ".3g"),
+            ("≈ " if estimate and _finite(val) else "") + fmt(val, ".3g"),
             delta,
             delta_color="inverse",
             delta_description=f"vs persistence {fmt(ref, '.3g')}",
             help="RMSE of one-step predictions on the validation windows, original units. "
-            "Persistence predicts the last value again; beating it means the model learned something.",
+            "Persistence predicts the last value again; beating it means the model learned something."
+            + (
+                f" While training runs this is an estimate (≈) on {ev['val_windows']:,} evenly spaced "
+                f"windows of {ds.val_windows:,}; pausing shows the exact value."
+                if estimate
+                else ""
+            ),
         )
     rate, live = state.steps_per_second()
     c[4].metric(
@@ -212,18 +220,12 @@ def loss_chart(tr) -> None:
     st.plotly_chart(fig, config=CHART_CONFIG, key="fig_loss")
 
 
-def _subsample(x, pred, actual):
-    if len(x) <= LIVE_PRED_MAX:
-        return x, pred, actual
-    idx = downsample_indices(len(x), LIVE_PRED_MAX)
-    return x[idx], pred[idx], actual[idx]
-
-
 def predictions_chart(tr) -> None:
     ds = tr.dataset
 
     def build():
-        (xt, pt, at), (xv, pv, av) = _subsample(*tr.predictions("train")), _subsample(*tr.predictions("val"))
+        xt, pt, at = tr.predictions("train", max_points=LIVE_PRED_MAX)
+        xv, pv, av = tr.predictions("val", max_points=LIVE_PRED_MAX)
         return figures.predictions_figure(xt, pt, at, xv, pv, av, y_label=ds.columns[0], x_label=x_label(ds))
 
     st.plotly_chart(

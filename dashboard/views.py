@@ -170,7 +170,8 @@ def data_preview(ds) -> None:
 def regression_metrics(tr) -> pd.DataFrame:
     """Validation RMSE/MAE of the model next to the baselines, best first."""
     last = st.session_state.get("last_eval")
-    ev = last if last and last["step"] == tr.step_count else live.evaluate(tr)
+    fresh = last and last["step"] == tr.step_count and not last.get("val_estimate")
+    ev = last if fresh else live.evaluate(tr, exact=True)
     b = tr.dataset.baselines or {}
     rows = {
         "RNN (one-step)": (ev.get("val_rmse"), ev.get("val_mae")),
