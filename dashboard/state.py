@@ -13,6 +13,7 @@ and becomes a message.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import MutableMapping
 from typing import Any
@@ -286,7 +287,17 @@ def _apply_model(name: str, content: bytes) -> None:
     ss["trainer"], ss["built_hp"] = tr, hp
     _set_widgets_from(hp)
     _forget_run()
-    flash("success", f"Loaded {name}: {load_note(tr)}")
+    flash("success", f"Loaded {name}: {load_note(tr)}{lr_note(tr.train_config.lr, hp.lr)}")
+
+
+def lr_note(saved: float, shown: float) -> str:
+    """Says so when a loaded model's learning rate is not one of the slider's choices."""
+    if math.isclose(saved, shown, rel_tol=1e-9):
+        return ""
+    return (
+        f" Its learning rate {saved:g} is not on the slider, so it is shown as {shown:g}, the nearest "
+        f"choice; training goes on at {saved:g} until you move the slider (Reset uses the slider's value)."
+    )
 
 
 def load_note(tr: Trainer) -> str:

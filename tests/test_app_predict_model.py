@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rnn_core.config import TrainConfig
 from rnn_core.data import text_dataset
 from rnn_core.trainer import Trainer
 
@@ -136,6 +137,26 @@ def test_model_upload_resumes_a_saved_model():
     assert not at.exception
     assert [m.value for m in at.metric if m.label == "Step"] == ["5"]
     assert "Step 5" in " ".join(m.value for m in at.sidebar.markdown)
+
+
+def test_loading_a_learning_rate_the_slider_lacks_says_what_it_shows():
+    at = open_app()
+    ds = at.session_state["dataset"]
+    saved = Trainer.create(ds, train=TrainConfig(lr=0.002)).save()
+    at.switch_page("pages/model.py").run()
+    at.file_uploader(key="model_file").set_value(("odd.npz", saved, "application/octet-stream")).run()
+    assert not at.exception
+    [note] = [s.value for s in at.success if "Loaded odd.npz" in s.value]
+    assert "learning rate 0.002" in note and "shown as 0.003" in note
+    at.switch_page("pages/train.py").run()
+    assert at.select_slider(key="hp_lr").value == 0.003
+    assert at.session_state["trainer"].train_config.lr == 0.002  # kept until the slider moves
+    # a rate the slider offers loads without that remark
+    at.switch_page("pages/model.py").run()
+    plain = Trainer.create(ds, train=TrainConfig(lr=0.01)).save()
+    at.file_uploader(key="model_file").set_value(("plain.npz", plain, "application/octet-stream")).run()
+    [note] = [s.value for s in at.success if "Loaded plain.npz" in s.value]
+    assert "not on the slider" not in note
 
 
 def _tampered(saved: bytes) -> bytes:

@@ -6,7 +6,7 @@ import logging
 import numpy as np
 import pytest
 
-from dashboard import controls, datasource, panels
+from dashboard import controls, datasource, panels, state
 from rnn_core.config import ModelConfig, TrainConfig
 from rnn_core.data import SINE_PRESETS
 from rnn_core.errors import PlaygroundError
@@ -78,6 +78,14 @@ def test_settings_recovered_from_a_loaded_models_configs():
     assert (hp.cell, hp.hidden_size, hp.num_layers, hp.dtype, hp.window) == ("gru", 12, 2, "float32", 30)
     assert hp.lr == 3e-3  # snapped to the nearest choice the slider offers
     assert (hp.clip_mode, hp.clip_value, hp.bptt, hp.seed) == ("value", 4.0, 7, 3)
+
+
+def test_a_snapped_learning_rate_is_mentioned_and_an_exact_one_is_not():
+    note = state.lr_note(0.002, 3e-3)
+    assert "learning rate 0.002" in note and "shown as 0.003" in note
+    assert "goes on at 0.002" in note
+    assert state.lr_note(1e-3, 1e-3) == ""
+    assert state.lr_note(0.1 + 0.2 - 0.2, 0.1) == ""  # float noise is not a different rate
 
 
 def test_sine_presets_become_widget_values():
