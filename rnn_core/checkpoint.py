@@ -252,9 +252,7 @@ def _is_number(v: Any) -> bool:
 
 def _finite_list(name: str, value: Any, n: int, *, positive: bool) -> None:
     ok = isinstance(value, list) and len(value) == n
-    ok = ok and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
-    )
+    ok = ok and all(_is_number(v) and math.isfinite(v) for v in value)
     if ok and positive:
         ok = all(v > 0 for v in value)
     if not ok:

@@ -112,10 +112,6 @@ class Table:
             out._data[name] = new
         return out
 
-    def as_dict(self) -> dict[str, np.ndarray]:
-        """Copies of all columns, each ``(len(self),)``."""
-        return {name: col[: self._n].copy() for name, col in self._data.items()}
-
 
 def downsample_indices(n_rows: int, n: int) -> np.ndarray:
     """At most ``n`` evenly spaced row indices that always include the first and last row.

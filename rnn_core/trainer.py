@@ -32,7 +32,6 @@ import dataclasses
 import math
 import os
 import time
-from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -711,11 +710,6 @@ class Trainer:
             self._order = None if snap["order"] is None else snap["order"].copy()
             self._pos = int(snap["pos"])
         self.history = snap["history"].copy()
-
-    def iter_steps(self) -> Iterator[dict[str, Any]]:
-        """Endless generator of :meth:`step` results (for notebooks)."""
-        while True:
-            yield self.step()
 
     # ------------------------------------------------------------------ files
 
