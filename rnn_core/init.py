@@ -8,8 +8,9 @@
 * ``uniform``: every weight ``U(0, 1)``, the "RNN from scratch" tutorials' choice, kept as a
   teachable bad example (all-positive weights saturate the units).
 
-Biases are zero, except the LSTM forget-gate block of ``bias_ih`` which is set to
-``config.forget_bias`` (Jozefowicz et al. 2015: a positive forget bias helps memory early on).
+Biases are zero unless the cell's spec sets some (``CellSpec.init_biases``): the LSTM sets
+the forget-gate block of ``bias_ih`` to ``config.forget_bias`` (Jozefowicz et al. 2015: a
+positive forget bias helps memory early on). The number of gate blocks G is the spec's.
 Only the generator passed in is used, so a seed fixes every number.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnn_core.cells import cell_spec
 from rnn_core.config import ModelConfig
 
 
@@ -39,7 +41,8 @@ def init_params(config: ModelConfig, rng: np.random.Generator) -> dict[str, np.n
     (G*H, H), ``rnn.bias_ih_l{k}`` and ``rnn.bias_hh_l{k}`` (G*H,), then ``head.weight``
     (O, H) and ``head.bias`` (O,); all in ``config.dtype``.
     """
-    H, G = config.hidden_size, config.gates
+    spec = cell_spec(config.cell)
+    H, G = config.hidden_size, spec.gates
     dtype = np.dtype(config.dtype)
     params: dict[str, np.ndarray] = {}
     for k in range(config.num_layers):
@@ -55,8 +58,7 @@ def init_params(config: ModelConfig, rng: np.random.Generator) -> dict[str, np.n
                 w_hh = np.concatenate([_xavier(rng, H, H) for _ in range(G)])
         b_ih = np.zeros(G * H)
         b_hh = np.zeros(G * H)
-        if config.cell == "lstm":
-            b_ih[H : 2 * H] = config.forget_bias
+        spec.init_biases(b_ih, b_hh, config)
         params[f"rnn.weight_ih_l{k}"] = w_ih.astype(dtype)
         params[f"rnn.weight_hh_l{k}"] = w_hh.astype(dtype)
         params[f"rnn.bias_ih_l{k}"] = b_ih.astype(dtype)

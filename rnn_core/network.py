@@ -3,7 +3,8 @@
 The stack is ``torch.nn.RNN/LSTM/GRU(input_size, hidden_size, num_layers)`` followed by
 ``torch.nn.Linear(hidden_size, output_size)``; parameters carry PyTorch's names (prefixed
 ``rnn.`` and ``head.``) so a state dict moves between the two one to one. The per-layer maths
-lives in :mod:`rnn_core.cells`.
+lives in :mod:`rnn_core.cells`; the network asks the registered cell's spec what it needs
+(its state, its gates) and works unchanged for any registered cell.
 
 Heads:
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn_core.cells import GATE_NAMES, LayerCache, Workspace, layer_backward, layer_forward
+from rnn_core.cells import CellSpec, LayerCache, Workspace, cell_spec, layer_backward, layer_forward
 from rnn_core.config import ModelConfig
 from rnn_core.errors import PlaygroundError
 from rnn_core.init import init_params
@@ -34,12 +35,12 @@ class Cache:
 
 
 class Network:
-    """Stacked RNN/LSTM/GRU + linear head.
+    """Stacked recurrent layers of one registered cell (RNN, LSTM, GRU, ...) + linear head.
 
     ``params`` is a dict[str, ndarray] with keys exactly ``rnn.weight_ih_l{k}`` (G*H, D_k),
     ``rnn.weight_hh_l{k}`` (G*H, H), ``rnn.bias_ih_l{k}`` (G*H,), ``rnn.bias_hh_l{k}`` (G*H,),
     ``head.weight`` (O, H), ``head.bias`` (O,), with PyTorch's gate orders (LSTM i,f,g,o;
-    GRU r,z,n; G = 1/4/3). All arrays are in ``config.dtype``.
+    GRU r,z,n; G = ``spec.gates``, 1/4/3). All arrays are in ``config.dtype``.
 
     Parameters
     ----------
@@ -52,27 +53,35 @@ class Network:
         self.params: dict[str, np.ndarray] = init_params(config, rng)
         self._ws = Workspace()  # big per-sequence arrays, reused once nothing holds them
 
+    @property
+    def spec(self) -> CellSpec:
+        """The registered cell of ``config.cell``: its kernels and what its state looks like."""
+        return cell_spec(self.config.cell)
+
     # ------------------------------------------------------------------ state
 
     def zero_state(self, batch: int) -> State:
-        """Zero initial state: (L, B, H) for rnn/gru, a tuple (h, c) of (L, B, H) for lstm."""
+        """Zero initial state: (L, B, H), or a tuple (h, c) of (L, B, H) for a cell with a cell
+        state (LSTM)."""
         c = self.config
         h = np.zeros((c.num_layers, batch, c.hidden_size), dtype=c.dtype)
-        return (h, h.copy()) if c.cell == "lstm" else h
+        return (h, h.copy()) if self.spec.has_cell_state else h
 
     def _split_state(self, state0: State | None, batch: int):
-        c = self.config
+        c, paired = self.config, self.spec.has_cell_state
         if state0 is None:
             state0 = self.zero_state(batch)
         want = (c.num_layers, batch, c.hidden_size)
-        parts = state0 if c.cell == "lstm" else (state0,)
-        if c.cell == "lstm" and not (isinstance(state0, (tuple, list)) and len(state0) == 2):
-            raise PlaygroundError("an LSTM state must be a tuple (h, c); pass None for zeros")
+        parts = state0 if paired else (state0,)
+        if paired and not (isinstance(state0, (tuple, list)) and len(state0) == 2):
+            raise PlaygroundError(
+                f"the state of a {c.cell} network must be a tuple (h, c); pass None for zeros"
+            )
         parts = tuple(np.asarray(p, dtype=c.dtype) for p in parts)
         for p in parts:
             if p.shape != want:
                 raise PlaygroundError(f"state has shape {p.shape}, expected {want}; pass None for zeros")
-        return parts[0], (parts[1] if c.cell == "lstm" else None)
+        return parts[0], (parts[1] if paired else None)
 
     def _check_input(self, x) -> np.ndarray:
         c = self.config
@@ -140,7 +149,7 @@ class Network:
             np.matmul(top[1:].reshape(T * B, H), w.T, out=out.reshape(T * B, -1))
             out += b
         h_fin = np.stack([lc.hs[T] for lc in layers])  # (L, B, H)
-        state = (h_fin, np.stack([lc.cs[T] for lc in layers])) if c.cell == "lstm" else h_fin
+        state = (h_fin, np.stack([lc.cs[T] for lc in layers])) if self.spec.has_cell_state else h_fin
         return out, state, (Cache(layers) if cache else None)
 
     def backward(self, dout, cache: Cache, *, bptt: int | None = None):
@@ -209,7 +218,7 @@ class Network:
             dhs, dh_last = dx, None
         grads = {name: grads[name] for name in p}  # same order as params
         dh0 = np.stack(dh0s)
-        dstate0 = (dh0, np.stack(dc0s)) if c.cell == "lstm" else dh0
+        dstate0 = (dh0, np.stack(dc0s)) if self.spec.has_cell_state else dh0
         return grads, dx, dstate0
 
     # ------------------------------------------------------------------ inspection
@@ -217,18 +226,16 @@ class Network:
     def internals(self, cache: Cache, b: int = 0) -> dict[str, np.ndarray]:
         """Per-time arrays (T, H) of sample ``b`` for the dashboard.
 
-        Keys: ``h{k}`` per layer k; LSTM also ``c{k}``, ``i{k}``, ``f{k}``, ``g{k}``, ``o{k}``;
-        GRU also ``r{k}``, ``z{k}``, ``n{k}``. Gates are activations (after sigmoid/tanh).
+        Keys: each of the cell's ``spec.internal_names`` with the layer index k appended:
+        ``h{k}`` per layer; LSTM also ``c{k}``, ``i{k}``, ``f{k}``, ``o{k}``, ``g{k}``; GRU also
+        ``r{k}``, ``z{k}``, ``n{k}``. Gates are activations (after sigmoid/tanh).
         """
         if cache is None:
             raise PlaygroundError("internals need the cache of forward(..., cache=True)")
         out: dict[str, np.ndarray] = {}
         for k, lc in enumerate(cache.layers):
-            out[f"h{k}"] = lc.hs[1:, b].copy()
-            if lc.cell == "lstm":
-                out[f"c{k}"] = lc.cs[1:, b].copy()
-            for j, name in enumerate(GATE_NAMES[lc.cell]):
-                out[f"{name}{k}"] = lc.gates[j, :, b].copy()
+            for name, arr in cell_spec(lc.cell).internals(lc, b).items():
+                out[f"{name}{k}"] = arr
         return out
 
     def n_params(self) -> int:

@@ -1,18 +1,27 @@
 """Optimizers with PyTorch's exact update rules, and gradient clipping.
 
-Each update follows the single-tensor code path of ``torch.optim`` (version 2.x) with
-weight decay 0, so a run tracks PyTorch's to rounding error:
+Each update follows the single-tensor code path of ``torch.optim`` (version 2.x), so a run tracks
+PyTorch's to rounding error. With ``wd`` the weight decay, the coupled (L2) optimizers first form
+``g' = g + wd p`` from the parameter before its update (``torch.optim``'s ``weight_decay``) and
+use ``g'`` wherever ``g`` appears below; ``adamw`` instead shrinks ``p`` before the Adam step:
 
-* ``sgd``       p -= lr g
-* ``momentum``  b = momentum b + g  (b = g on the first step; dampening 0, no Nesterov); p -= lr b
-* ``adagrad``   s += g^2;  p -= lr g / (sqrt(s) + 1e-10)
-* ``rmsprop``   v = 0.99 v + 0.01 g^2;  p -= lr g / (sqrt(v) + 1e-8)
-* ``adam``      m = m + 0.1 (g - m);  v = 0.999 v + 0.001 g^2;
+* ``sgd``       p -= lr g'
+* ``momentum``  b = momentum b + g'  (b = g' on the first step; dampening 0, no Nesterov); p -= lr b
+* ``adagrad``   s += g'^2;  p -= lr g' / (sqrt(s) + 1e-10)  (lr_decay 0: torch's
+                ``clr = lr / (1 + (t - 1) lr_decay)`` is lr)
+* ``rmsprop``   v = 0.99 v + 0.01 g'^2;  p -= lr g' / (sqrt(v) + 1e-8)  (centered False, momentum 0)
+* ``adam``      m = m + 0.1 (g' - m);  v = 0.999 v + 0.001 g'^2;
                 p -= (lr / (1 - 0.9^t)) m / (sqrt(v) / sqrt(1 - 0.999^t) + 1e-8)
+* ``adamw``     p *= 1 - lr wd; then the ``adam`` update with the plain ``g``
+                (``torch.optim.AdamW``; its default wd of 0.01 is not ours: wd is always passed in)
+
+The caller's gradient arrays are never written to: ``g'`` lives in a scratch array, so a trainer
+that reports gradient norms sees the loss gradient, not the decayed one.
 
 State arrays are keyed ``"<slot>:<param name>"`` (e.g. ``"exp_avg:rnn.weight_hh_l0"``) plus
 ``"step"`` and ``"lr"``, so :meth:`Optimizer.state_dict` can go straight into an ``.npz``.
-``lr`` may be changed between steps; the state is kept.
+``lr`` and ``weight_decay`` may be changed between steps; the state is kept. ``weight_decay`` is a
+hyperparameter, as in ``torch.optim``, and is not part of the state.
 
 Clipping (:func:`clip_gradients`) follows ``torch.nn.utils.clip_grad_norm_`` (factor
 ``clip_norm / (norm + 1e-6)`` when below 1) and then ``clip_grad_value_`` (clamp each element).
@@ -25,8 +34,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn_core.config import OPTIMIZERS
 from rnn_core.errors import PlaygroundError
+
+
+def _check_weight_decay(weight_decay: float) -> float:
+    try:
+        wd = float(weight_decay)
+    except (TypeError, ValueError):
+        wd = math.nan
+    if not (math.isfinite(wd) and wd >= 0.0):
+        raise PlaygroundError(
+            f"weight_decay must be a finite number >= 0 (0 turns it off); got {weight_decay!r}"
+        )
+    return wd
 
 
 class Optimizer:
@@ -36,31 +56,43 @@ class Optimizer:
     ----------
     params : dict name -> ndarray, the arrays that :meth:`step` will update in place.
     lr : learning rate, settable at any time through the ``lr`` attribute.
+    weight_decay : L2 coefficient ``wd`` (``g + wd p``), settable through the ``weight_decay``
+        attribute; 0 turns it off. Not saved by :meth:`state_dict`.
     """
 
     name = "base"
     slots: tuple[str, ...] = ()
 
-    def __init__(self, params: dict[str, np.ndarray], lr: float):
+    def __init__(self, params: dict[str, np.ndarray], lr: float, weight_decay: float = 0.0):
         self.lr = float(lr)
+        self.weight_decay = _check_weight_decay(weight_decay)
         self.step_count = 0
-        self._buffers: dict[str, np.ndarray] = {}
+        self._buffers: dict[tuple[str, str], np.ndarray] = {}
         self.state = {slot: {k: np.zeros_like(v) for k, v in params.items()} for slot in self.slots}
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
-        """Update every ``params[name]`` in place from ``grads[name]``."""
+        """Update every ``params[name]`` in place from ``grads[name]`` (which is left unchanged)."""
         self.step_count += 1
         for k, p in params.items():
-            self._update(k, p, grads[k])
+            self._update(k, p, self._decayed(k, p, grads[k]))
 
     def _update(self, k: str, p: np.ndarray, g: np.ndarray) -> None:
         raise NotImplementedError
 
-    def _scratch(self, k: str, p: np.ndarray) -> np.ndarray:
-        """A work array shaped like parameter ``k`` (not part of the state)."""
-        buf = self._buffers.get(k)
+    def _decayed(self, k: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """``g + weight_decay p`` in a scratch array, or ``g`` itself when the decay is 0."""
+        if self.weight_decay == 0.0:
+            return g
+        out = self._scratch(k, p, "grad")
+        np.multiply(p, self.weight_decay, out=out)
+        out += g
+        return out
+
+    def _scratch(self, k: str, p: np.ndarray, tag: str = "tmp") -> np.ndarray:
+        """A work array shaped like parameter ``k`` (not part of the state); one per ``tag``."""
+        buf = self._buffers.get((tag, k))
         if buf is None or buf.shape != p.shape or buf.dtype != p.dtype:
-            buf = self._buffers[k] = np.empty_like(p)
+            buf = self._buffers[(tag, k)] = np.empty_like(p)
         return buf
 
     def is_finite(self) -> bool:
@@ -95,15 +127,17 @@ class SGD(Optimizer):
     name = "sgd"
 
     def _update(self, k, p, g):
-        p -= self.lr * g
+        tmp = self._scratch(k, p)
+        np.multiply(g, self.lr, out=tmp)
+        p -= tmp
 
 
 class Momentum(Optimizer):
     name = "momentum"
     slots = ("momentum_buffer",)
 
-    def __init__(self, params, lr, momentum=0.9):
-        super().__init__(params, lr)
+    def __init__(self, params, lr, momentum=0.9, weight_decay=0.0):
+        super().__init__(params, lr, weight_decay)
         self.momentum = float(momentum)
 
     def _update(self, k, p, g):
@@ -113,7 +147,9 @@ class Momentum(Optimizer):
         else:
             buf *= self.momentum
             buf += g
-        p -= self.lr * buf
+        tmp = self._scratch(k, p)
+        np.multiply(buf, self.lr, out=tmp)
+        p -= tmp
 
 
 class Adagrad(Optimizer):
@@ -123,8 +159,14 @@ class Adagrad(Optimizer):
 
     def _update(self, k, p, g):
         s = self.state["sum"][k]
-        s += g * g
-        p -= self.lr * g / (np.sqrt(s) + self.eps)
+        tmp, den = self._scratch(k, p), self._scratch(k, p, "den")
+        np.multiply(g, g, out=tmp)
+        s += tmp
+        np.sqrt(s, out=den)
+        den += self.eps
+        np.multiply(g, self.lr, out=tmp)  # torch's addcdiv_: (lr g) / den, in that order
+        tmp /= den
+        p -= tmp
 
 
 class RMSprop(Optimizer):
@@ -135,23 +177,37 @@ class RMSprop(Optimizer):
 
     def _update(self, k, p, g):
         v = self.state["square_avg"][k]
+        tmp, den = self._scratch(k, p), self._scratch(k, p, "den")
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - self.alpha
         v *= self.alpha
-        v += (1.0 - self.alpha) * (g * g)
-        p -= self.lr * g / (np.sqrt(v) + self.eps)
+        v += tmp
+        np.sqrt(v, out=den)
+        den += self.eps
+        np.multiply(g, self.lr, out=tmp)
+        tmp /= den
+        p -= tmp
 
 
 class Adam(Optimizer):
     name = "adam"
     slots = ("exp_avg", "exp_avg_sq")
     beta1, beta2, eps = 0.9, 0.999, 1e-8
+    decoupled = False  # True: AdamW's p *= 1 - lr wd instead of the L2 term in the gradient
 
     def step(self, params, grads):
         self.step_count += 1
         t = self.step_count
         step_size = self.lr / (1.0 - self.beta1**t)
         bc2_sqrt = math.sqrt(1.0 - self.beta2**t)
+        shrink = 1.0 - self.lr * self.weight_decay
         for k, p in params.items():
-            g = grads[k]
+            if self.decoupled:
+                if self.weight_decay != 0.0:
+                    p *= shrink
+                g = grads[k]
+            else:
+                g = self._decayed(k, p, grads[k])
             m = self.state["exp_avg"][k]
             v = self.state["exp_avg_sq"][k]
             tmp = self._scratch(k, p)
@@ -170,19 +226,35 @@ class Adam(Optimizer):
             p -= tmp
 
 
-_CLASSES = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+class AdamW(Adam):
+    name = "adamw"
+    decoupled = True
 
 
-def make_optimizer(name: str, params: dict[str, np.ndarray], lr: float, momentum: float = 0.9) -> Optimizer:
-    """Build optimizer ``name`` (one of sgd, momentum, adagrad, rmsprop, adam) for ``params``.
+_CLASSES: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (SGD, Momentum, Adagrad, RMSprop, Adam, AdamW)
+}
+OPTIMIZER_NAMES: tuple[str, ...] = tuple(_CLASSES)
+"""Every name :func:`make_optimizer` accepts, in registry order."""
 
-    ``momentum`` is used by ``momentum`` only.
+
+def make_optimizer(
+    name: str,
+    params: dict[str, np.ndarray],
+    lr: float,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+) -> Optimizer:
+    """Build optimizer ``name`` (one of :data:`OPTIMIZER_NAMES`) for ``params``.
+
+    ``momentum`` is used by ``momentum`` only. ``weight_decay`` is L2 (added to the gradient)
+    for every optimizer but ``adamw``, where it is decoupled; it must be finite and >= 0.
     """
     if name not in _CLASSES:
-        raise PlaygroundError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
+        raise PlaygroundError(f"optimizer must be one of {', '.join(OPTIMIZER_NAMES)}; got {name!r}")
     if name == "momentum":
-        return Momentum(params, lr, momentum)
-    return _CLASSES[name](params, lr)
+        return Momentum(params, lr, momentum, weight_decay)
+    return _CLASSES[name](params, lr, weight_decay)
 
 
 # --------------------------------------------------------------------------- clipping

@@ -115,3 +115,17 @@ def assert_close(actual, expected, *, atol: float, rtol: float = 0.0, what: str 
         head = f"{what}: " if what else ""
         summary = f"{head}{len(bad)} array(s) differ (atol={atol:g}, rtol={rtol:g}):\n"
         raise AssertionError(summary + "\n".join(bad))
+
+
+def torch_optimizer(torch, name: str, params: list, lr: float, weight_decay: float = 0.0):
+    """The ``torch.optim`` optimizer that ``rnn_core.optim.make_optimizer(name, ...)`` mirrors."""
+    wd = {"weight_decay": weight_decay}
+    make = {
+        "sgd": lambda: torch.optim.SGD(params, lr=lr, **wd),
+        "momentum": lambda: torch.optim.SGD(params, lr=lr, momentum=0.9, **wd),
+        "adagrad": lambda: torch.optim.Adagrad(params, lr=lr, **wd),
+        "rmsprop": lambda: torch.optim.RMSprop(params, lr=lr, **wd),
+        "adam": lambda: torch.optim.Adam(params, lr=lr, **wd),
+        "adamw": lambda: torch.optim.AdamW(params, lr=lr, **wd),
+    }
+    return make[name]()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from rnn_core.data.csv_reader import MAX_BYTES, csv_dataset
+from rnn_core.data.csv import MAX_BYTES, csv_dataset
 from rnn_core.data.datasets import SeriesDataset, TextDataset
 from rnn_core.data.sine import SINE_PRESETS, sine_dataset
 from rnn_core.data.text import TEXT_SAMPLES, text_dataset
