@@ -8,7 +8,7 @@ only, so training goes on whichever page is open.
 
 import streamlit as st
 
-from dashboard import live, state
+from dashboard import actions, live, session
 
 st.set_page_config(
     page_title="RNN Playground",
@@ -18,8 +18,9 @@ st.set_page_config(
     menu_items={"About": "RNN Playground: recurrent networks written from scratch in NumPy, trained live."},
 )
 
-state.init()
-state.apply_requests()
+sess = session.get()
+sess.live_drawn = False
+actions.apply_requests()
 
 # URL paths differ from the file names on purpose: Streamlit still runs a script named after a
 # file in pages/ directly when a request names it before st.navigation has run in the process
@@ -34,7 +35,7 @@ page = st.navigation(
     ]
 )
 st.sidebar.markdown("### RNN Playground")
-state.register_status_slot(st.sidebar.container())
+sess.status_slot = st.sidebar.container()
 
 if page is not train:
     # Status only, drawn before the notices and the page: the sidebar then names the data and
@@ -42,7 +43,7 @@ if page is not train:
     # saying so shows, instead of lagging behind while the page draws its previews.
     live.run(charts=False)
 
-for level, text in state.take_flash():
+for level, text in sess.take_flashes():
     getattr(st, level)(text)
 
 page.run()

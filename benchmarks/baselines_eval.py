@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rnn_core import cli
 from rnn_core.data import csv_dataset, load_dataset
+from rnn_core.settings import PRESETS
 
 
 def _sunspots():
@@ -36,7 +37,7 @@ def _sunspots():
 
 def evaluate(name: str, dataset, settings: dict | None = None) -> dict:
     trainer = cli.make_trainer(dataset, settings)
-    steps, seconds = cli.fit(trainer, settings)
+    steps, seconds = cli.fit(trainer)
     ev = trainer.evaluate()
     metric = "val_bpc" if dataset.kind == "text" else "val_rmse"
     return {
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = [
         evaluate("sine, defaults", load_dataset("sine")),
-        evaluate("sine, --preset tutorial", load_dataset("sine"), cli.PRESETS["tutorial"]),
+        evaluate("sine, --preset tutorial", load_dataset("sine"), dict(PRESETS["tutorial"].values)),
     ]
     spots = _sunspots()
     if spots is not None:

@@ -68,13 +68,12 @@ def free_port() -> int:
 
 def headless_throughput(seconds: float) -> float:
     """Steps/s of a Trainer with the app's default settings on the default sine task."""
-    from dashboard.controls import DEFAULTS
+    from rnn_core.config import RunSettings
     from rnn_core.data import sine_dataset
     from rnn_core.trainer import Trainer
 
-    tr = Trainer.create(
-        sine_dataset(seq_len=DEFAULTS.window), **DEFAULTS.model_kwargs(), train=DEFAULTS.train_config()
-    )
+    run = RunSettings()
+    tr = Trainer(sine_dataset(seq_len=run.seq_len), run.model_config(), run.train_config())
     tr.run(20)  # warm-up
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:

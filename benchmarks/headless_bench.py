@@ -26,7 +26,7 @@ from rnn_core.data import load_dataset
 SETUPS = {
     "sine (CLI defaults)": ("sine", {}),
     "docstrings text (CLI defaults)": ("docstrings", {}),
-    "sine, LSTM 64": ("sine", {"cell": "lstm", "hidden": 64}),
+    "sine, LSTM 64": ("sine", {"cell": "lstm", "hidden_size": 64}),
 }
 
 

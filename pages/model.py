@@ -2,54 +2,38 @@
 
 import streamlit as st
 
-from dashboard import panels, state, views
+from dashboard import session
+from dashboard.format import model_summary
+from dashboard.sections import model
 
 st.title("Model")
-tr = state.trainer()
-if tr is None:
+sess = session.get()
+run = sess.run
+if run is None:
     st.info("There is no model yet: choose data on the **Data** page.")
     st.stop()
-stem = views.file_stem(tr)
-st.caption(f"{panels.model_summary(tr)} · step **{tr.step_count:,}** · data: {state.data_spec().label}")
+tr = run.trainer
+st.caption(f"{model_summary(tr)} · step **{tr.step_count:,}** · data: {sess.data_spec.label}")
 
 st.subheader("Download")
-if state.is_running():
+if sess.state.moving:
     st.info(
         "Training is running: a file holds the model as it is when you click, a few steps past "
         "the step in its name. Pause first for files that match their names.",
         icon=":material/pause_circle:",
     )
-downloads = (
-    ("Weights (.npz)", lambda: tr.save(), f"{stem}.npz", "application/octet-stream"),
-    ("Configuration (JSON)", lambda: views.config_json(tr), f"{stem}.json", "application/json"),
-    ("Training history (CSV)", lambda: tr.history.to_csv(), f"{stem}-history.csv", "text/csv"),
-)
-for col, (label, make, name, mime) in zip(st.columns(3), downloads, strict=True):
-    # A callable is only run when the button is clicked, so no file is built on every rerun.
-    col.download_button(
-        label,
-        data=make,
-        file_name=name,
-        mime=mime,
-        on_click="ignore",
-        icon=":material/download:",
-        width="stretch",
-    )
+model.downloads(run, sess.data_spec)
 st.markdown(
     "The `.npz` holds `torch.nn.RNN/LSTM/GRU` state-dict names (prefixed `rnn.`), the `head.` of a "
     "`torch.nn.Linear`, and a `config_json` entry; load it with `numpy.load(path, allow_pickle=False)`."
 )
-
 with st.expander("Load the weights into PyTorch"):
-    st.code(views.TORCH_SNIPPET.format(name=f"{stem}.npz"), language="python")
+    st.code(model.TORCH_SNIPPET.format(name=f"{model.file_stem(tr)}.npz"), language="python")
     if tr.config.cell == "rnn" and tr.config.nonlinearity == "sigmoid":
         st.caption("torch.nn.RNN has no sigmoid activation: this model needs a hand-written loop there.")
 
 st.subheader("Resume from a saved model")
-st.file_uploader(
-    "Saved model (.npz)", type=["npz"], key="model_file", on_change=views.on_model_upload,
-    help="It must have been trained on the data now in use (same columns or vocabulary and normalisation).",
-)  # fmt: skip
+model.uploader()
 st.caption(
     "The file is checked (names, shapes, dtypes, finite values) before anything changes. Training "
     "goes on from the saved step count; the optimizer state (e.g. Adam's running averages), the "

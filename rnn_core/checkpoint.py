@@ -96,8 +96,11 @@ class Checkpoint:
         saved = self.meta.get("train")
         if isinstance(saved, dict):
             names = {f.name for f in dataclasses.fields(TrainConfig)}
+            kept = {k: v for k, v in saved.items() if k in names}
+            # Files written before the schedule moved into the engine trained at a constant rate.
+            kept.setdefault("lr_schedule", "constant")
             try:
-                return TrainConfig(**{k: v for k, v in saved.items() if k in names})
+                return TrainConfig(**kept)
             except (PlaygroundError, TypeError):
                 pass
         return TrainConfig()
@@ -217,6 +220,14 @@ def _read_source(source: Any) -> bytes:
     return data
 
 
+def _looks_like_text(data: bytes) -> bool:
+    try:
+        data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _not_a_model(why: str) -> PlaygroundError:
     return PlaygroundError(f"not an RNN Playground model file ({why}); choose a .npz saved by this app")
 
@@ -303,10 +314,14 @@ def load_checkpoint(source: str | os.PathLike | bytes | BinaryIO) -> Checkpoint:
         shapes or dtypes, non-finite values, or an unreadable or inconsistent ``config_json``.
     """
     data = _read_source(source)
+    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
+        # Anything else would reach NumPy's pickle fallback, whose advice no user should follow.
+        looks = "text" if _looks_like_text(data) else "some other kind of file"
+        raise _not_a_model(f"it is {looks}, not a .npz archive of arrays")
     try:
         npz = np.load(io.BytesIO(data), allow_pickle=False)
-    except ValueError as exc:
-        raise _not_a_model(f"cannot be read without unpickling: {exc}") from None
+    except ValueError:
+        raise _not_a_model("it holds Python objects instead of plain arrays") from None
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
         raise _not_a_model(f"unreadable: {exc}") from None
     if not isinstance(npz, np.lib.npyio.NpzFile):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import sys
@@ -25,60 +26,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from rnn_core.config import (
-    CELLS,
-    DTYPES,
-    INITS,
-    NONLINEARITIES,
-    OPTIMIZERS,
-    TEXT_MODES,
-    ModelConfig,
-    TrainConfig,
-)
+from rnn_core.config import RunSettings
 from rnn_core.errors import PlaygroundError
+from rnn_core.schedule import lr_at
+from rnn_core.settings import PRESETS, Setting, defaults, group
 
-DEFAULTS: dict[str, Any] = {
-    "data": "sine",
-    "cell": "rnn",
-    "activation": "tanh",
-    "hidden": 32,
-    "layers": 1,
-    "batch": 32,
-    "optimizer": "adam",
-    "lr": 1e-2,
-    "momentum": 0.9,
-    "clip_norm": 1.0,
-    "clip_value": None,
-    "bptt": None,
-    "init": "xavier",
-    "forget_bias": 1.0,
-    "lr_schedule": "cosine",
-    "steps": 500,
-    "seed": 0,
-    "dtype": "float64",
-    "text_mode": "stream",
-}
-"""Settings used when neither a flag nor a preset gives one."""
+DEFAULTS: dict[str, Any] = defaults("model", "data", "train")
+"""Settings used when neither a flag nor a preset gives one: the schema's defaults."""
 
-PRESETS: dict[str, dict[str, Any]] = {
-    # The popular "RNN from scratch" tutorials: their 25 epochs over 100 windows one at a time.
-    "tutorial": {
-        "cell": "rnn",
-        "activation": "sigmoid",
-        "hidden": 100,
-        "optimizer": "sgd",
-        "lr": 1e-4,
-        "batch": 1,
-        "bptt": 5,
-        "clip_value": 10.0,
-        "clip_norm": None,
-        "init": "uniform",
-        "seed": 12161,
-        "lr_schedule": "constant",
-        "steps": 2500,
-    },
-}
-"""Named groups of settings; explicit flags override them."""
+RUN_GROUPS = ("model", "data", "train")
 
 
 class UsageError(Exception):
@@ -90,28 +46,37 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _optional_float(text: str) -> float | None:
-    """A clipping threshold; 'none', 'off' or zero (in any spelling) switch clipping off."""
-    if text.strip().lower() in ("none", "off"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}") from None
-    return None if value == 0 else value
+def _flag_type(setting: Setting):
+    """argparse ``type=`` for a schema setting: its own parser, errors naming the setting."""
+
+    def convert(text: str) -> Any:
+        off_word = setting.off and text.strip().lower() in ("off", "none", "full")
+        if not off_word:
+            float(text)  # not a number: argparse's own "invalid int value: 'abc'"
+        try:
+            return setting.parse(text)
+        except PlaygroundError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = setting.kind  # argparse names it in "invalid <kind> value"
+    return convert
 
 
-def _bptt(text: str) -> int | None:
-    if text.strip().lower() in ("none", "full", "0"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number or 'full', got {text!r}") from None
+def _add_setting(add, setting: Setting) -> None:
+    text = setting.help.replace("%", "%%")
+    kw: dict[str, Any] = {"dest": setting.name, "default": argparse.SUPPRESS, "help": text or None}
+    if setting.choices:
+        kw["choices"] = setting.choices
+    else:
+        kw["type"] = _flag_type(setting)
+        kw["metavar"] = "N" if setting.integer else "X"
+        shown = setting.format(setting.default) if setting.default is not None else "off"
+        kw["help"] = f"{text} (default {shown})".strip()
+    add(setting.flag, *setting.aliases, **kw)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m rnn_core`` parser (train options default to None = "not given")."""
+    """The ``python -m rnn_core`` parser; every setting's flag comes from the schema."""
     parser = _Parser(
         prog="python -m rnn_core", description="RNN Playground from the command line.", allow_abbrev=False
     )
@@ -132,31 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--inputs", help="CSV: extra input columns, comma separated (e.g. humidity,pressure)")
     add("--missing", choices=("interpolate", "drop"), help="CSV: fill gaps by interpolation or drop rows")
     add("--val-fraction", type=float, help="share of windows (or text) kept for validation")
-    add("--seq-len", type=int, help="window length / characters per chunk")
     add("--lowercase", action="store_true", help="text: lowercase before building the vocabulary")
     add("--preset", choices=sorted(PRESETS), help="start from a named group of settings")
-    add("--cell", choices=CELLS)
-    add("--activation", choices=NONLINEARITIES, help="vanilla RNN nonlinearity")
-    add("--hidden", type=int, help=f"hidden units per layer (default {DEFAULTS['hidden']})")
-    add("--layers", type=int, help="stacked layers, 1-3")
-    add("--init", choices=INITS, help="weight initialisation")
-    add("--forget-bias", type=float, help="LSTM forget-gate bias")
-    add("--dtype", choices=DTYPES)
-    add("--optimizer", choices=OPTIMIZERS)
-    add("--lr", type=float, help=f"learning rate (default {DEFAULTS['lr']:g})")
-    add(
-        "--lr-schedule",
-        choices=("cosine", "constant"),
-        help="cosine: decay the learning rate to 1%% of --lr over the run (default); constant: keep it",
-    )
-    add("--momentum", type=float, help="momentum for the 'momentum' optimizer")
-    add("--batch", type=int, help=f"minibatch size (default {DEFAULTS['batch']})")
-    add("--clip-norm", type=_optional_float, help="clip the global gradient norm ('none' = off; default 1)")
-    add("--clip-value", type=_optional_float, help="clamp each gradient element to +-value ('none' = off)")
-    add("--bptt", type=_bptt, help="truncate backpropagation to k steps ('full' = no truncation)")
-    add("--text-mode", choices=TEXT_MODES, help="text minibatches: carried-state streams or random windows")
-    add("--steps", type=int, help=f"optimizer steps (default {DEFAULTS['steps']})")
-    add("--seed", type=int, help="random seed: same seed and settings, same run")
+    for setting in group(*RUN_GROUPS, "sine"):
+        _add_setting(add, setting)
     add("--save", metavar="PATH.npz", help="save the trained model (loadable into PyTorch)")
     add("--json", action="store_true", help="print the results as one JSON object on the last line")
     add("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -165,22 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """Merge defaults, the preset and explicit flags (in rising priority)."""
+    """Merge defaults, the preset and explicit flags (in rising priority), checked as a whole."""
     settings = dict(DEFAULTS)
-    if args.preset:
-        settings.update(PRESETS[args.preset])
-    for key in DEFAULTS:
-        value = getattr(args, key, None)
-        if value is not None:
-            settings[key] = value
-    # 'none' given explicitly for a clip must win over a preset's value; argparse folds it into
-    # None, so look at whether the flag appeared at all.
-    for key, flag in (("clip_norm", "--clip-norm"), ("clip_value", "--clip-value"), ("bptt", "--bptt")):
-        if flag in getattr(args, "_given", ()):
-            settings[key] = getattr(args, key)
-    if not 0 <= settings["steps"] <= 10_000_000:
-        raise PlaygroundError(f"--steps must be from 0 to 10000000; got {settings['steps']}")
+    if getattr(args, "preset", None):
+        settings.update(PRESETS[args.preset].values)
+    for name in DEFAULTS:
+        if hasattr(args, name):
+            settings[name] = getattr(args, name)
+    RunSettings(**settings)  # validates every value against the schema
     return settings
+
+
+def sine_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The sine generator settings given as flags, as :func:`rnn_core.data.sine_dataset` names them."""
+    return {
+        s.name.removeprefix("sine_"): getattr(args, s.name) for s in group("sine") if hasattr(args, s.name)
+    }
 
 
 def data_kind(spec: str) -> str:
@@ -197,15 +141,18 @@ def load_data(args: argparse.Namespace) -> Any:
     """Build the dataset named by ``--data`` (see :func:`rnn_core.data.load_dataset`)."""
     from rnn_core import data
 
-    spec = args.data or DEFAULTS["data"]
+    spec = args.data or "sine"
     kind = data_kind(spec)
+    sine = sine_overrides(args)
+    if kind != "sine":
+        _only_for("sine", **{f"sine_{k}": v for k, v in sine.items()})
     if kind != "csv":
         _only_for("CSV", column=args.column, inputs=args.inputs, missing=args.missing)
     if kind != "text":
         _only_for("text", lowercase=args.lowercase or None)
-    kw: dict[str, Any] = {}
-    if args.seq_len is not None:
-        kw["seq_len"] = args.seq_len
+    kw: dict[str, Any] = {"seq_len": getattr(args, "seq_len", DEFAULTS["seq_len"]), **sine}
+    if getattr(args, "preset", None) and not hasattr(args, "seq_len"):
+        kw["seq_len"] = PRESETS[args.preset].values.get("seq_len", kw["seq_len"])
     if args.val_fraction is not None:
         kw["val_fraction"] = args.val_fraction
     if args.lowercase:
@@ -259,13 +206,8 @@ class Progress:
 
 
 def cosine_lr(lr: float, i: int, steps: int, floor: float = 0.01) -> float:
-    """Learning rate for step ``i`` of ``steps``: half a cosine from ``lr`` down to ``floor * lr``.
-
-    Adam at a fixed 1e-2 reaches the sine task's accuracy fast but then rattles around it
-    (validation RMSE jumping between 0.001 and 0.03 from one hundred steps to the next); decaying
-    the rate lets the last steps settle.
-    """
-    return lr * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * i / max(steps, 1))))
+    """Learning rate for step ``i`` of ``steps`` under the cosine schedule (see :mod:`rnn_core.schedule`)."""
+    return lr_at(lr, "cosine", i, steps, floor)
 
 
 def _finite_or_none(value: Any) -> Any:
@@ -277,61 +219,35 @@ def _finite_or_none(value: Any) -> Any:
 
 
 def make_trainer(dataset: Any, settings: dict[str, Any] | None = None) -> Any:
-    """A :class:`~rnn_core.trainer.Trainer` for ``dataset`` with CLI-style settings.
+    """A :class:`~rnn_core.trainer.Trainer` for ``dataset`` with schema settings.
 
-    ``settings`` uses the keys of :data:`DEFAULTS` (missing keys take the defaults), so
+    ``settings`` uses the schema's names (missing ones take the defaults), so
     ``make_trainer(ds)`` is exactly the model ``python -m rnn_core train`` would train.
     """
     from rnn_core.trainer import Trainer
 
-    s = {**DEFAULTS, **(settings or {})}
-    model = ModelConfig(
-        cell=s["cell"],
-        hidden_size=s["hidden"],
-        num_layers=s["layers"],
-        nonlinearity=s["activation"],
-        init=s["init"],
-        forget_bias=s["forget_bias"],
-        dtype=s["dtype"],
-    )
-    train = TrainConfig(
-        optimizer=s["optimizer"],
-        lr=s["lr"],
-        momentum=s["momentum"],
-        batch_size=s["batch"],
-        clip_norm=s["clip_norm"],
-        clip_value=s["clip_value"],
-        bptt=s["bptt"],
-        seed=s["seed"],
-        text_mode=s["text_mode"],
-    )
-    return Trainer(dataset, model, train)
+    run = RunSettings(**{**DEFAULTS, **(settings or {})})
+    return Trainer(dataset, run.model_config(), run.train_config())
 
 
-def fit(
-    trainer: Any, settings: dict[str, Any] | None = None, progress: Progress | None = None
-) -> tuple[int, float]:
-    """Train for ``settings["steps"]`` steps with the learning-rate schedule, stopping early on
-    divergence. Returns (steps taken, seconds spent in the step loop)."""
-    s = {**DEFAULTS, **(settings or {})}
-    steps = s["steps"]
+def fit(trainer: Any, progress: Progress | None = None) -> tuple[int, float]:
+    """Train for the trainer's ``steps`` setting (the schedule runs inside the trainer), stopping
+    early on divergence. Returns (steps taken, seconds spent in the step loop)."""
+    steps = int(trainer.train_config.steps)
     loss = math.nan
-    done = 0
     t0 = time.perf_counter()
-    for done in range(1, steps + 1):
-        if s["lr_schedule"] == "cosine":
-            trainer.set_lr(cosine_lr(s["lr"], done - 1, steps))
+    while trainer.step_count < steps:
         m = trainer.step()
         loss = m["loss"]
         if progress is not None:
-            progress.update(done, loss)
-        if m["rejected"]:
+            progress.update(trainer.step_count, loss)
+        if m["diverged"]:
             break
     seconds = time.perf_counter() - t0
     if progress is not None:
-        progress.update(done, loss, force=True)
+        progress.update(trainer.step_count, loss, force=True)
         progress.close()
-    return done, seconds
+    return trainer.step_count, seconds
 
 
 def train_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
@@ -345,13 +261,13 @@ def train_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextI
     dataset = load_data(args)
     trainer = make_trainer(dataset, s)
     bar = Progress(s["steps"], err, enabled=not args.no_progress)
-    done, train_seconds = fit(trainer, s, bar)
+    done, train_seconds = fit(trainer, bar)
 
     ev = trainer.evaluate()
     if args.save is not None and not trainer.diverged:
         trainer.save(args.save)
     result = summary(trainer, dataset, ev, steps_done=done, train_seconds=train_seconds)
-    result["train"].update(lr=s["lr"], lr_schedule=s["lr_schedule"], final_lr=trainer.optimizer.lr)
+    result["train"]["final_lr"] = trainer.optimizer.lr
     result["total_seconds"] = time.perf_counter() - started
     if args.save is not None:
         result["saved"] = None if trainer.diverged else str(args.save)
@@ -397,10 +313,7 @@ def summary(trainer: Any, dataset: Any, ev: dict[str, Any], *, steps_done: int, 
             "model": {
                 k: getattr(trainer.config, k) for k in ("cell", "hidden_size", "num_layers", "nonlinearity")
             },
-            "train": {
-                k: getattr(trainer.train_config, k)
-                for k in ("optimizer", "batch_size", "clip_norm", "clip_value", "bptt", "seed")
-            },
+            "train": dataclasses.asdict(trainer.train_config),
         }
     )
     return result
@@ -482,7 +395,6 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        args._given = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
         if args.command is None:
             raise UsageError("choose a command: train or bench (see --help)")
         return train_command(args, out, err)

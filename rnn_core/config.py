@@ -1,117 +1,138 @@
-"""Frozen configuration dataclasses shared by the engine, the trainer and the UI.
+"""Frozen configuration dataclasses, generated from the settings schema.
 
-Both are saved with :func:`dataclasses.asdict` to JSON. Validation happens in
-``__post_init__`` so that an absurd value never reaches the maths; each failure
-is a :class:`~rnn_core.errors.PlaygroundError` naming the field and the range.
+:class:`ModelConfig` (the network's shape), :class:`TrainConfig` (the optimisation),
+:class:`RunSettings` (everything a run is built from: both plus the window length) and
+:class:`SineSettings` (the sine generator) have one field per setting of their groups in
+:data:`rnn_core.settings.SCHEMA`, with its default; adding a setting to the schema adds the
+field. Validation happens in ``__post_init__`` through the schema, so an absurd value never
+reaches the maths; each failure is a :class:`~rnn_core.errors.PlaygroundError` naming the
+setting and its range. All are saved with :func:`dataclasses.asdict` to JSON.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import dataclasses
+from typing import Any
 
+from rnn_core.cells import cell_spec
 from rnn_core.errors import PlaygroundError
+from rnn_core.settings import SCHEMA, Setting, group
 
-CELLS = ("rnn", "lstm", "gru")
-NONLINEARITIES = ("tanh", "sigmoid", "relu")
+CELLS = SCHEMA["cell"].choices
+NONLINEARITIES = SCHEMA["nonlinearity"].choices
+INITS = SCHEMA["init"].choices
+DTYPES = SCHEMA["dtype"].choices
+OPTIMIZERS = SCHEMA["optimizer"].choices
+TEXT_MODES = SCHEMA["text_mode"].choices
 HEADS = ("regression", "text")
-INITS = ("xavier", "orthogonal", "uniform")
-DTYPES = ("float64", "float32")
-OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
-TEXT_MODES = ("stream", "random")
-
-MAX_HIDDEN = 1024
-MAX_LAYERS = 3
-MAX_BATCH = 4096
+MAX_HIDDEN = int(SCHEMA["hidden_size"].hi)
+MAX_LAYERS = int(SCHEMA["num_layers"].hi)
+MAX_BATCH = int(SCHEMA["batch_size"].hi)
 
 
-def _choice(name: str, value: str, options: tuple[str, ...]) -> None:
-    if value not in options:
-        raise PlaygroundError(f"{name} must be one of {', '.join(options)}; got {value!r}")
+class _Checked:
+    """Checks and normalises every schema field after ``__init__``."""
 
-
-def _int_range(name: str, value: int, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise PlaygroundError(f"{name} must be a whole number from {lo} to {hi}; got {value!r}")
-
-
-def _positive(name: str, value: float | None, hi: float, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or not 0 < value <= hi:
-        raise PlaygroundError(f"{name} must be a number above 0 and at most {hi:g}; got {value!r}")
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Shape and initialisation of a stacked recurrent network with a linear head.
-
-    ``input_size`` is the number of input columns (regression) or the
-    vocabulary size (text, where inputs are integer ids looked up as columns of
-    ``weight_ih_l0``). ``output_size`` is 1 for regression, the vocabulary size
-    for text. ``nonlinearity`` applies to the vanilla cell only.
-    """
-
-    cell: str = "rnn"
-    input_size: int = 1
-    hidden_size: int = 32
-    num_layers: int = 1
-    nonlinearity: str = "tanh"
-    output_size: int = 1
-    head: str = "regression"
-    init: str = "xavier"
-    forget_bias: float = 1.0
-    dtype: str = "float64"
+    _settings: tuple[Setting, ...] = ()
 
     def __post_init__(self) -> None:
-        _choice("cell", self.cell, CELLS)
-        _choice("nonlinearity", self.nonlinearity, NONLINEARITIES)
-        _choice("head", self.head, HEADS)
-        _choice("init", self.init, INITS)
-        _choice("dtype", self.dtype, DTYPES)
-        _int_range("input_size", self.input_size, 1, 100_000)
-        _int_range("hidden_size", self.hidden_size, 1, MAX_HIDDEN)
-        _int_range("num_layers", self.num_layers, 1, MAX_LAYERS)
-        _int_range("output_size", self.output_size, 1, 100_000)
-        if not isinstance(self.forget_bias, (int, float)) or not math.isfinite(self.forget_bias):
-            raise PlaygroundError(f"forget_bias must be a finite number; got {self.forget_bias!r}")
+        for s in self._settings:
+            object.__setattr__(self, s.name, s.check(getattr(self, s.name)))
+
+    def replace(self, **changes: Any):
+        return dataclasses.replace(self, **changes)
+
+
+def _config_class(name: str, groups: tuple[str, ...], base: type, extra=(), doc: str = "") -> type:
+    settings = group(*groups)
+    fields = [*extra, *((s.name, Any, dataclasses.field(default=s.default)) for s in settings)]
+    cls = dataclasses.make_dataclass(name, fields, bases=(base,), frozen=True, namespace={"__doc__": doc})
+    cls._settings = settings
+    cls.__module__ = __name__
+    return cls
+
+
+class _ModelBase(_Checked):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.head not in HEADS:
+            raise PlaygroundError(f"head must be one of {', '.join(HEADS)}; got {self.head!r}")
+        for size in ("input_size", "output_size"):
+            v = getattr(self, size)
+            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 100_000:
+                raise PlaygroundError(f"{size} must be a whole number from 1 to 100000; got {v!r}")
 
     @property
     def gates(self) -> int:
         """Number of stacked gate blocks in the weight matrices (1, 4 or 3)."""
-        return {"rnn": 1, "lstm": 4, "gru": 3}[self.cell]
+        return cell_spec(self.cell).gates
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings. ``bptt=None`` means full backpropagation through time.
+ModelConfig = _config_class(
+    "ModelConfig",
+    ("model",),
+    _ModelBase,
+    extra=(("input_size", int, 1), ("output_size", int, 1), ("head", str, "regression")),
+    doc="""Shape and initialisation of a stacked recurrent network with a linear head.
 
-    ``clip_norm`` rescales all gradients together when their global L2 norm
-    exceeds it; ``clip_value`` clamps each element to ``[-clip_value, clip_value]``.
-    Either, both or neither may be set. ``text_mode`` chooses contiguous streams
-    with carried hidden state (``"stream"``) or independent random windows.
-    """
+    ``input_size`` is the number of input columns (regression) or the vocabulary size (text,
+    where inputs are integer ids looked up as columns of ``weight_ih_l0``). ``output_size`` is 1
+    for regression, the vocabulary size for text. The other fields are the schema's model
+    settings (``cell``, ``hidden_size``, ...).""",
+)
 
-    optimizer: str = "adam"
-    lr: float = 0.01
-    momentum: float = 0.9
-    batch_size: int = 32
-    clip_norm: float | None = 1.0
-    clip_value: float | None = None
-    bptt: int | None = None
-    seed: int = 0
-    text_mode: str = "stream"
+TrainConfig = _config_class(
+    "TrainConfig",
+    ("train",),
+    _Checked,
+    doc="""Optimisation settings (the schema's train group). ``bptt=None`` means full
+    backpropagation through time; ``clip_norm``/``clip_value`` ``None`` switch that clipping off.""",
+)
 
-    def __post_init__(self) -> None:
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("text_mode", self.text_mode, TEXT_MODES)
-        _positive("learning rate", self.lr, 10.0)
-        if not isinstance(self.momentum, (int, float)) or not 0 <= self.momentum < 1:
-            raise PlaygroundError(f"momentum must be from 0 up to (not including) 1; got {self.momentum!r}")
-        _int_range("batch size", self.batch_size, 1, MAX_BATCH)
-        _positive("clip norm", self.clip_norm, 1e6, optional=True)
-        _positive("clip value", self.clip_value, 1e6, optional=True)
-        if self.bptt is not None:
-            _int_range("BPTT truncation", self.bptt, 1, 100_000)
-        _int_range("seed", self.seed, 0, 2**32 - 1)
+
+class _RunBase(_Checked):
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(**{s.name: getattr(self, s.name) for s in group("model")})
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(**{s.name: getattr(self, s.name) for s in group("train")})
+
+    @classmethod
+    def from_configs(cls, model: Any, train: Any, seq_len: int) -> RunSettings:
+        """The settings of a built trainer: its configs and its data's window length."""
+        values = {s.name: getattr(model, s.name) for s in group("model")}
+        values.update({s.name: getattr(train, s.name) for s in group("train")})
+        return cls(seq_len=int(seq_len), **values)
+
+    def differences(self, other: RunSettings, *, live: bool | None = None) -> list[str]:
+        """Names of the settings that differ from ``other`` (only live or rebuild ones if asked)."""
+        return [
+            s.name
+            for s in self._settings
+            if (live is None or s.live == live) and getattr(self, s.name) != getattr(other, s.name)
+        ]
+
+
+RunSettings = _config_class(
+    "RunSettings",
+    ("model", "data", "train"),
+    _RunBase,
+    doc="Everything a run is built from: the model, the window length and the training settings.",
+)
+
+
+class _SineBase(_Checked):
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`rnn_core.data.sine_dataset`."""
+        kw: dict[str, Any] = {
+            name: getattr(self, f"sine_{name}")
+            for name in ("length", "amplitude", "frequency", "phase", "noise", "trend", "damping", "seed")
+        }
+        if self.sine_amplitude2:
+            kw["extra_sines"] = [{"amplitude": self.sine_amplitude2, "frequency": self.sine_frequency2}]
+        return kw
+
+
+SineSettings = _config_class(
+    "SineSettings", ("sine",), _SineBase, doc="The sine generator's settings (the schema's sine group)."
+)

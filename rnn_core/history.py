@@ -24,9 +24,15 @@ STEP_COLUMNS = (
     "update_ratio",
     "seconds",
     "lr",
+    "hidden_max",
+    "rejected",
     "diverged",
 )
-"""Columns every step row has; per-parameter gradient norms are added as ``grad_norm/<name>``."""
+"""Columns every step row has; per-parameter gradient norms are added as ``grad_norm/<name>``.
+
+A row is one attempted step: ``rejected`` marks the attempts whose update was thrown away (they
+share their ``step`` number with the accepted step that follows), ``diverged`` is the trainer's
+flag, which stays up from the first unhealthy step until a roll-back cuts the rows after it."""
 
 GRAD_NORM_PREFIX = "grad_norm/"
 
@@ -166,13 +172,14 @@ class History:
         self.steps.append(row)
 
     def record_eval(self, step: int, metrics: Mapping[str, object]) -> None:
-        """Append one evaluation row: the numeric entries of ``metrics`` at ``step``.
+        """Append one evaluation row: the numeric and boolean entries of ``metrics`` at ``step``.
 
-        Nested mappings (such as ``baselines``) and non-numbers are skipped.
+        Booleans (such as ``val_estimate``) become 0.0/1.0; nested mappings (such as
+        ``baselines``) and other values are skipped.
         """
         row: dict[str, float] = {"step": float(step)}
         for name, value in metrics.items():
-            if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
+            if isinstance(value, (int, float, bool, np.floating, np.integer, np.bool_)):
                 row[name] = float(value)
         self.evals.append(row)
 

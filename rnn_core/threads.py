@@ -3,8 +3,7 @@
 At dashboard sizes (batch 32, hidden 100-128) each time step multiplies matrices of a few
 hundred kilobytes. OpenBLAS splits any product above 2^18 multiply-adds across its threads; for
 a chain of small products that hand-over costs more than it saves, and on a shared 2-core
-machine the second thread mostly waits for a core (measured with ``python -m rnn_core bench``:
-the tanh RNN of S1 ran 180 steps/s single-threaded and 14 steps/s with two threads under load).
+machine the second thread mostly waits for a core (``python -m rnn_core bench`` measures both).
 The engine therefore runs its time loops under :func:`single_thread` itself, and leaves the
 large once-per-sequence products (weight gradients, the text head) to the caller's setting.
 
@@ -15,9 +14,8 @@ Use::
     with single_thread():
         trainer.run(100)
 
-or, once for the whole process, ``limit_blas_threads(1)``. Only NumPy's own BLAS is touched
-(not, say, the MKL inside PyTorch). Without ``threadpoolctl`` everything here is a no-op.
-Entering and leaving :func:`single_thread` costs about a microsecond.
+Only NumPy's own BLAS is touched (not, say, the MKL inside PyTorch), through ``threadpoolctl``,
+a runtime dependency.
 """
 
 from __future__ import annotations
@@ -35,15 +33,12 @@ def _numpy_blas() -> list[Any]:
     """threadpoolctl controllers of the BLAS libraries NumPy uses (cached after the first call)."""
     global _libs
     if _libs is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # optional dependency: run with NumPy's defaults
-            _libs = []
-        else:
-            libs = ThreadpoolController().select(user_api="blas").lib_controllers
-            root = np.__file__.rsplit("numpy", 1)[0]
-            ours = [lib for lib in libs if str(getattr(lib, "filepath", "")).startswith(root)]
-            _libs = ours or list(libs)
+        from threadpoolctl import ThreadpoolController
+
+        libs = ThreadpoolController().select(user_api="blas").lib_controllers
+        root = np.__file__.rsplit("numpy", 1)[0]
+        ours = [lib for lib in libs if str(lib.filepath).startswith(root)]
+        _libs = ours or list(libs)
     return _libs
 
 
@@ -65,9 +60,3 @@ def blas_threads(n: int) -> Iterator[None]:
 def single_thread() -> contextlib.AbstractContextManager[None]:
     """Context manager running NumPy's BLAS single-threaded: the engine's fastest setting."""
     return blas_threads(1)
-
-
-def limit_blas_threads(n: int = 1) -> None:
-    """Limit NumPy's BLAS to ``n`` threads for the rest of the process (e.g. at app start-up)."""
-    for lib in _numpy_blas():
-        lib.set_num_threads(int(n))

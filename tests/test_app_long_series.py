@@ -1,12 +1,12 @@
 """A long uploaded series on the Train page: while training runs, the live metric and the
 predictions chart score an evenly spaced sample of windows; paused, the metric is exact again."""
 
-import json
-
 import numpy as np
-from streamlit.testing.v1 import AppTest
+from app_helpers import array_len, chart_titled, click, go, metric_element, open_app, press, session, upload
 
-from dashboard import live, panels
+from dashboard import live
+from dashboard.charts import LIVE_PRED_MAX
+from dashboard.session import key
 from rnn_core.data import csv_dataset
 
 ROWS = 100_000
@@ -16,11 +16,6 @@ def long_csv() -> bytes:
     rng = np.random.default_rng(0)
     y = np.sin(0.05 * np.arange(ROWS)) + 0.1 * rng.standard_normal(ROWS)
     return ("value\n" + "\n".join(f"{v:.5f}" for v in y) + "\n").encode()
-
-
-def metric(at: AppTest, label: str):
-    [found] = [m for m in at.metric if m.label == label]
-    return found
 
 
 def spy(tr, name: str, calls: list) -> None:
@@ -39,30 +34,28 @@ def test_live_training_on_a_long_series_scores_a_sample_and_pausing_scores_all()
     content = long_csv()
     expected = csv_dataset(content, seq_len=50)  # what the page should build with the defaults
     n_val, n_train = expected.val_windows, expected.train_windows
-    assert n_val > 5 * live.LIVE_EVAL_WINDOWS and n_train > 5 * panels.LIVE_PRED_MAX
+    assert n_val > 5 * live.LIVE_EVAL_WINDOWS and n_train > 5 * LIVE_PRED_MAX
 
-    at = AppTest.from_file("../app.py", default_timeout=120).run()
-    at.switch_page("pages/data.py").run()
-    at.radio(key="data_kind").set_value("csv").run()
-    at.file_uploader(key="csv_upload").set_value(("long.csv", content, "text/csv")).run()
-    [use] = [b for b in at.button if b.label == "Use this data"]
-    use.click().run()
+    at = open_app("data", timeout=120)
+    at.radio(key=key("data_kind")).set_value("csv").run()
+    upload(at, "csv_file", "long.csv", content)
+    click(at, "Use this data")
     assert not at.exception
-    tr = at.session_state["trainer"]
+    tr = session(at).trainer
     assert tr.dataset.val_windows == n_val and tr.dataset.train_windows == n_train
 
     evals, preds = [], []
     spy(tr, "evaluate", evals)
     spy(tr, "predictions", preds)
-    at.switch_page("pages/train.py").run()
-    at.button(key="btn_start").click().run()
+    go(at, "train")
+    press(at, "start")
     # Evaluations come every few refreshes (how often depends on what the last one cost).
     for _ in range(30):
         at.run()
         if sum(out["step"] > 0 for _, _, out in evals) >= 2:
             break
     assert not at.exception
-    assert at.session_state["running"] is True and tr.step_count > 0
+    assert session(at).state.mode == "running" and tr.step_count > 0
 
     # Every evaluation and prediction while running was capped.
     live_evals = [out for _, _, out in evals if out["step"] > 0]
@@ -71,20 +64,21 @@ def test_live_training_on_a_long_series_scores_a_sample_and_pausing_scores_all()
         assert out["val_windows"] == live.LIVE_EVAL_WINDOWS and out["val_estimate"] is True
     assert {args[0] for args, _, _ in preds} == {"train", "val"}
     for _, kwargs, (x, pred, actual) in preds:
-        assert len(x) == len(pred) == len(actual) == panels.LIVE_PRED_MAX
-        assert kwargs.get("max_points") == panels.LIVE_PRED_MAX
+        assert len(x) == len(pred) == len(actual) == LIVE_PRED_MAX
+        assert kwargs.get("max_points") == LIVE_PRED_MAX
     # The chart draws those points, and the metric says that it is an estimate.
-    chart = json.loads(at.get("plotly_chart")[1].proto.spec)
-    assert max(len(trace.get("x", ())) for trace in chart["data"]) <= panels.LIVE_PRED_MAX
-    rmse = metric(at, "Validation RMSE")
+    chart = chart_titled(at, "predictions")
+    lengths = [array_len(trace["x"]) for trace in chart["data"] if "x" in trace]
+    assert lengths and max(lengths) <= LIVE_PRED_MAX
+    rmse = metric_element(at, "Validation RMSE")
     assert rmse.value.startswith("≈")
     assert f"{live.LIVE_EVAL_WINDOWS:,} evenly spaced windows of {n_val:,}" in rmse.proto.help
 
     # Paused: the metric is exact, over every validation window, without the estimate mark.
-    at.button(key="btn_pause").click().run()
-    assert not at.exception and at.session_state["running"] is False
-    last = at.session_state["last_eval"]
+    press(at, "pause")
+    assert not at.exception and session(at).state.mode == "paused"
+    last = session(at).run.last_eval
     assert last["step"] == tr.step_count
     assert last["val_windows"] == n_val and last["val_estimate"] is False
-    rmse = metric(at, "Validation RMSE")
+    rmse = metric_element(at, "Validation RMSE")
     assert not rmse.value.startswith("≈") and "estimate" not in rmse.proto.help

@@ -8,7 +8,6 @@ from rnn_core.data import (
     SINE_PRESETS,
     SeriesDataset,
     TextDataset,
-    dataset_from_upload,
     load_dataset,
     sine_dataset,
 )
@@ -59,15 +58,3 @@ def test_text_samples_by_short_name():
 def test_bad_specs(spec, kw, words):
     with pytest.raises(PlaygroundError, match=words):
         load_dataset(spec, **kw)
-
-
-def test_uploads():
-    data = csv_bytes([["a", "b"]] + [[str(i), str(i * i)] for i in range(30)])
-    ds = dataset_from_upload(data, "My Data.CSV", seq_len=4, inputs=["b"])
-    assert ds.name == "My Data.CSV" and ds.columns == ["a", "b"]
-    ds = dataset_from_upload(b"hello there " * 20, "text", seq_len=8)
-    assert isinstance(ds, TextDataset)
-    with pytest.raises(PlaygroundError, match=r"unsupported file.*\.csv"):
-        dataset_from_upload(b"PK\x03\x04", "book.xlsx")
-    with pytest.raises(PlaygroundError, match="MB limit"):
-        dataset_from_upload(b"x" * 2000, "t.txt", max_bytes=1000)

@@ -67,8 +67,8 @@ def test_record_step_spreads_grad_norms_and_booleans():
 def test_record_eval_skips_nested_and_non_numeric():
     h = History()
     h.record_eval(0, {"val_loss": 0.5, "baselines": {"x": 1.0}, "note": "hi", "flag": True})
-    assert h.evals.columns == ["step", "val_loss"]
-    assert h.evals["val_loss"][0] == 0.5
+    assert h.evals.columns == ["step", "val_loss", "flag"]  # booleans are kept, as 0/1
+    assert h.evals["val_loss"][0] == 0.5 and h.evals["flag"][0] == 1.0
 
 
 @given(n_rows=st.integers(0, 3000), n=st.integers(2, 500))

@@ -20,7 +20,7 @@ def sine():
 @pytest.fixture(scope="module")
 def trained(sine):
     """A model trained long enough to predict the sine well (shared, do not step it)."""
-    tr = Trainer.create(sine, train=TrainConfig(seed=1))
+    tr = Trainer.create(sine, train=TrainConfig(seed=1, lr_schedule="constant"))
     for i in range(400):
         tr.set_lr(1e-2 * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * i / 400))))
         tr.step()
@@ -35,7 +35,7 @@ def _params(tr):
 
 
 def test_step_metrics_are_sane(sine):
-    tr = Trainer.create(sine, train=TrainConfig(batch_size=32, clip_norm=None))
+    tr = Trainer.create(sine, train=TrainConfig(batch_size=32, clip_norm=None, lr=0.01))
     m = tr.step()
     assert m["step"] == 1 and tr.step_count == 1
     assert m["epoch"] == pytest.approx(32 / 100)  # 100 training windows
@@ -83,7 +83,8 @@ def test_training_reduces_validation_error(sine):
 
 
 def test_lr_change_takes_effect_without_resetting_adam(sine):
-    tr = Trainer.create(sine, train=TrainConfig(optimizer="adam", lr=1e-2, clip_norm=None))
+    train = TrainConfig(optimizer="adam", lr=1e-2, clip_norm=None, lr_schedule="constant")
+    tr = Trainer.create(sine, train=train)
     tr.run(5)
     snap = tr.snapshot()
     p0 = _params(tr)
@@ -172,7 +173,8 @@ def test_update_that_overflows_the_weights_is_rolled_back(sine):
 def test_run_stops_at_divergence(sine):
     tr = Trainer.create(sine, nonlinearity="relu", train=ABSURD)
     out = tr.run(200)
-    assert out[-1]["rejected"] and len(out) < 200
+    # It stops at the first unhealthy step, here runaway relu activations before any NaN.
+    assert out[-1]["diverged"] and not out[-2]["diverged"] and len(out) < 200
 
 
 def test_same_seed_same_run_bit_for_bit(sine):
@@ -349,7 +351,8 @@ def test_float32_gradient_norm_does_not_overflow(sine, dtype):
     tr = _huge_relu_gradient(sine, dtype, train)
     m = tr.step()
     assert math.isfinite(m["loss"]) and m["loss"] < 10
-    assert not m["rejected"] and not tr.diverged
+    assert not m["rejected"]
+    assert tr.diverged  # hidden values near 1e20 are a blow-up, though the step is accepted
     assert 1e19 < m["grad_norm"] < 1e22 and math.isfinite(m["grad_norms"]["head.weight"])
     assert m["clipped"] and m["clip_scale"] == pytest.approx(1.0 / m["grad_norm"], rel=1e-6)
     assert all(np.isfinite(v).all() for v in tr.network.params.values())

@@ -8,7 +8,7 @@ Every problem a user can cause raises :class:`~rnn_core.errors.PlaygroundError`.
 from rnn_core.data.baselines import ngram_bpc, regression_baselines
 from rnn_core.data.csv import CsvTable, csv_dataset, read_csv_table
 from rnn_core.data.datasets import UNKNOWN_CHAR, SeriesDataset, TextDataset
-from rnn_core.data.loader import dataset_from_upload, load_dataset
+from rnn_core.data.loader import load_dataset
 from rnn_core.data.sine import SINE_PRESETS, sine_dataset, sine_series
 from rnn_core.data.text import TEXT_SAMPLES, text_dataset
 from rnn_core.data.windows import build_series_dataset
@@ -22,7 +22,6 @@ __all__ = [
     "TextDataset",
     "build_series_dataset",
     "csv_dataset",
-    "dataset_from_upload",
     "load_dataset",
     "ngram_bpc",
     "read_csv_table",

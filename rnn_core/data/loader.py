@@ -106,27 +106,3 @@ def load_dataset(spec: str | Path, **kw) -> SeriesDataset | TextDataset:
     max_bytes = kw.pop("max_bytes", None) or MAX_BYTES
     kw.setdefault("name", path.name)
     return _call(text_dataset, "text", _read_text_file(path, max_bytes), **kw)
-
-
-def dataset_from_upload(data: bytes, filename: str, **kw) -> SeriesDataset | TextDataset:
-    """A dataset from uploaded bytes; the kind follows the file name (``.csv``/``.tsv`` or ``.txt``).
-
-    ``filename`` may also be just ``"csv"`` or ``"text"``.
-    """
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise PlaygroundError(f"upload must be bytes; got {type(data).__name__}")
-    low = filename.strip().lower()
-    if low in ("csv", "tsv") or low.endswith(CSV_SUFFIXES):
-        if low not in ("csv", "tsv"):
-            kw.setdefault("name", Path(filename).name)
-        return _call(csv_dataset, "CSV data", bytes(data), **kw)
-    if low in ("text", "txt") or low.endswith(TEXT_SUFFIXES):
-        if low not in ("text", "txt"):
-            kw.setdefault("name", Path(filename).name)
-        max_bytes = kw.pop("max_bytes", None) or MAX_BYTES
-        _check_text_size(len(data), max_bytes)
-        return _call(text_dataset, "text", bytes(data), **kw)
-    raise PlaygroundError(
-        f"unsupported file '{filename}': upload a .csv time series or a .txt text (a spreadsheet can be "
-        "saved as CSV)"
-    )

@@ -1,0 +1,188 @@
+"""What the requests left by buttons turn into: new data, a new or loaded model, a rollback.
+
+:func:`apply_requests` runs at the start of every full script run (``app.py``). Everything slow
+or fallible passes :func:`dashboard.guard.guarded`: a failure leaves the previous data and model
+in place and becomes a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dashboard import session, sources
+from dashboard.guard import guarded
+from dashboard.session import Run, Session
+from dashboard.sources import sine
+from rnn_core.config import RunSettings, SineSettings
+from rnn_core.settings import SCHEMA
+from rnn_core.trainer import Trainer
+
+DEFAULT_SPEC = sine.spec(SineSettings())
+"""The landing page's data: the tutorials' sine task."""
+
+OPTIMIZER_STATE = {
+    "adam": "Adam's running averages of the gradients",
+    "adamw": "AdamW's running averages of the gradients",
+    "momentum": "the momentum buffers",
+    "adagrad": "Adagrad's sums of squared gradients",
+    "rmsprop": "RMSprop's running averages of squared gradients",
+}
+"""What each optimizer keeps between steps that a model file does not hold (plain SGD: nothing)."""
+
+
+def candidate(sess: Session, spec, seq_len: int):
+    """``(dataset, error)`` that ``spec`` builds for ``seq_len``, kept for the next run to reuse."""
+    key = (spec, int(seq_len))
+    hit = sess.candidates.get("data")
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    result = guarded("read the data", lambda: spec.build(seq_len))
+    sess.candidates["data"] = (key, result)
+    return result
+
+
+def build_run(sess: Session, settings: RunSettings, spec=None) -> str | None:
+    """Replace the run by a fresh one built from ``settings`` on ``spec`` (default: the data in
+    use). Returns an error message, and changes nothing, when the settings or data do not fit."""
+    spec = sess.data_spec if spec is None else spec
+    ds = sess.dataset
+    if ds is None or spec != sess.data_spec or int(ds.seq_len) != settings.seq_len:
+        ds, err = candidate(sess, spec, settings.seq_len)
+        if err is not None:
+            return err
+    tr, err = guarded(
+        "build the model", lambda: Trainer(ds, settings.model_config(), settings.train_config())
+    )
+    if err is not None:
+        return err
+    sess.data_spec = spec
+    sess.runs = [Run(trainer=tr, built=settings)]
+    sess.state.rate_log, sess.state.last_rate = [], None
+    return None
+
+
+def _apply_data(sess: Session, spec) -> None:
+    had_steps = sess.trainer is not None and sess.trainer.step_count > 0
+    err = build_run(sess, sess.settings, spec)
+    if err is not None:
+        sess.flash("error", f"The data was not changed: {err}")
+        return
+    sess.view.data_kind = spec.kind
+    note = " The model was reset to fit it." if had_steps else ""
+    sess.flash("success", f"Now using {spec.label}.{note}")
+
+
+def load_note(tr) -> str:
+    """What a user gets after loading a model file: the model, where the steps go on, what is new."""
+    what = f"{tr.config.cell.upper()} with {tr.config.hidden_size} units"
+    steps = (
+        f"saved after {tr.step_count:,} steps; training goes on from step {tr.step_count:,}"
+        if tr.step_count
+        else "no step count saved; training counts from 0"
+    )
+    kept = OPTIMIZER_STATE.get(tr.train_config.optimizer)
+    fresh = (
+        f"The file holds the weights, not the optimizer state: {kept} start again, so the first "
+        "steps may jolt the loss. The loss history and epoch count start fresh too."
+        if kept
+        else "The loss history and epoch count start fresh (plain SGD keeps no other state)."
+    )
+    return f"{what}, {steps}. Its settings are shown exactly as saved. {fresh} Press Start to go on training."
+
+
+def _apply_model(sess: Session, name: str, content: bytes) -> None:
+    ds = sess.dataset
+    tr, err = guarded("load the model", lambda: Trainer.load(content, ds))
+    if err is not None:
+        sess.flash("error", f"{name} was not loaded, the current model is unchanged: {err}")
+        return
+    built = RunSettings.from_configs(tr.config, tr.train_config, int(ds.seq_len))
+    sess.runs = [Run(trainer=tr, built=built)]
+    sess.settings = built
+    sess.state.rate_log, sess.state.last_rate = [], None
+    sess.flash("success", f"Loaded {name}: {load_note(tr)}")
+
+
+def _roll_back(sess: Session, advice: dict | None) -> None:
+    run = sess.run
+    if run is None or run.trainer.healthy_step is None:
+        sess.flash("warning", "There is no earlier healthy state to go back to; press Reset to start over.")
+        return
+    tr = run.trainer
+    _, err = guarded("roll back", tr.roll_back)
+    if err is not None:
+        sess.flash("error", err)
+        return
+    run.divergence = None
+    run.memo.clear()
+    run.last_eval = None
+    note = ""
+    if advice:
+        sess.settings = replace(sess.settings, **advice)
+        changed = ", ".join(f"{SCHEMA[k].phrase} {SCHEMA[k].format(v)}" for k, v in advice.items())
+        note = f" and set {changed}"
+    sync_live_settings(sess)
+    sess.flash(
+        "success", f"Back at step {tr.step_count:,}, the last healthy state{note}. Press Start to go on."
+    )
+
+
+def sync_live_settings(sess: Session) -> None:
+    """Apply the live settings that changed (and only those) to the running trainer."""
+    run = sess.run
+    if run is None:
+        return
+    changed = sess.settings.differences(run.built, live=True)
+    if not changed:
+        return
+    tr = run.trainer
+    new = replace(tr.train_config, **{n: getattr(sess.settings, n) for n in changed})
+    _, err = guarded("change the settings", lambda: tr.apply_live(new))
+    if err is not None:
+        sess.flash("error", err)
+        sess.settings = replace(sess.settings, **{n: getattr(run.built, n) for n in changed})
+        return
+    run.built = replace(run.built, **{n: getattr(sess.settings, n) for n in changed})
+
+
+def apply_requests() -> None:
+    """Carry out what buttons asked for since the last run; make sure a run exists."""
+    sess = session.get()
+    req = sess.requests
+    if sess.data_spec is None:
+        sess.data_spec = DEFAULT_SPEC
+    spec, req.data = req.data, None
+    if spec is not None:
+        _apply_data(sess, spec)
+    model, req.model = req.model, None
+    if model is not None and sess.dataset is not None:
+        _apply_model(sess, *model)
+    back, advice, req.roll_back, req.advice = req.roll_back, req.advice, False, None
+    if back:
+        _roll_back(sess, advice)
+    reset, req.reset = req.reset, False
+    if reset or sess.run is None:
+        err = build_run(sess, sess.settings)
+        if err is not None:
+            if sess.run is None:
+                # Nothing to keep: fall back to the defaults on the default data.
+                build_run(sess, RunSettings(), DEFAULT_SPEC)
+            sess.flash("error", f"The model was not reset: {err}")
+    sync_live_settings(sess)
+
+
+def rebuild_notes(sess: Session) -> list[str]:
+    """``"label: old → new"`` for each changed setting that only applies on Reset."""
+    run = sess.run
+    if run is None:
+        return []
+    out = []
+    for name in sess.settings.differences(run.built, live=False):
+        s = SCHEMA[name]
+        out.append(
+            f"{s.phrase}: {s.format(getattr(run.built, name))} → {s.format(getattr(sess.settings, name))}"
+        )
+    return out
+
+
+__all__ = ["DEFAULT_SPEC", "apply_requests", "build_run", "candidate", "rebuild_notes", "sources"]

@@ -1,0 +1,122 @@
+"""The Predict page's sections: forecast and metrics for a series, sampling for a text."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import controls, figures, live, session
+from dashboard.charts import CHART_CONFIG, LIVE_PRED_MAX
+from dashboard.format import model_summary, x_label
+from dashboard.guard import guarded
+from dashboard.session import Run
+
+FORECAST_DRAWN = 3000
+"""Most forecast values drawn; a longer forecast is computed whole and drawn thinned."""
+
+
+def memo(run: Run, name: str, key: tuple, fn):
+    """The latest value of ``fn()`` for ``name``, recomputed only when ``key`` changes."""
+    hit = run.memo.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    value = fn()
+    run.memo[name] = (key, value)
+    return value
+
+
+def header(run: Run) -> None:
+    """The model's step, kept current while training runs on this page."""
+    sess = session.get()
+
+    @st.fragment(run_every=1.0 if sess.state.moving else None)
+    def caption() -> None:
+        tr = session.get().trainer
+        moving = " (training: press Pause to freeze the charts below)" if session.get().state.moving else ""
+        st.caption(f"Model at step **{tr.step_count:,}**{moving} · {model_summary(tr)}")
+
+    caption()
+
+
+def regression_metrics(run: Run) -> pd.DataFrame:
+    """Validation RMSE/MAE of the model next to the baselines, best first."""
+    ev = live.current_eval(session.get(), run)
+    b = run.trainer.dataset.baselines or {}
+    rows = {
+        "RNN (one-step)": (ev.get("val_rmse"), ev.get("val_mae")),
+        "persistence": (b.get("persistence_rmse"), b.get("persistence_mae")),
+        "mean": (b.get("mean_rmse"), b.get("mean_mae")),
+        "linear autoregression": (b.get("linear_rmse"), b.get("linear_mae")),
+    }
+    df = pd.DataFrame.from_dict(rows, orient="index", columns=["RMSE", "MAE"])
+    ref = b.get("persistence_rmse")
+    df["RMSE / persistence"] = df["RMSE"] / ref if ref else math.nan
+    return df.sort_values("RMSE", na_position="last")
+
+
+def series_section(run: Run) -> None:
+    tr = run.trainer
+    ds = tr.dataset
+    horizon = st.number_input("Forecast length (values beyond the data)", 1, 10_000, step=10,
+                              **controls.view_kwargs("horizon"))  # fmt: skip
+    x_val, pred_val, _ = memo(
+        run, "pred_val", run.version, lambda: tr.predictions("val", max_points=LIVE_PRED_MAX)
+    )
+    forecast, err = memo(
+        run, "forecast", (run.version, horizon), lambda: guarded("forecast", lambda: tr.forecast(horizon))
+    )
+    if err is not None:
+        st.error(err)
+    else:
+        fig = figures.forecast_figure(
+            ds.x_axis, ds.raw[:, 0], *forecast, x_val=x_val, pred_val=pred_val,
+            y_label=ds.columns[0], x_label=x_label(ds), max_points=FORECAST_DRAWN,
+        )  # fmt: skip
+        st.plotly_chart(fig, config=CHART_CONFIG)
+    st.markdown("**Validation metrics, original units** (one-step predictions; lower is better)")
+    st.dataframe(regression_metrics(run), width="stretch")
+    st.caption("The forecast feeds each prediction back in as the next input, so errors compound.")
+    if len(ds.columns) > 1:
+        held = ", ".join(f"{n} = {v:.4g}" for n, v in zip(ds.columns[1:], ds.raw[-1, 1:], strict=True))
+        st.caption(
+            "The extra input columns have no forecast of their own: beyond the data they are held "
+            f"at their last observed value ({held})."
+        )
+
+
+def text_section(run: Run) -> None:
+    tr = run.trainer
+    view = session.get().view
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Sample text")
+        st.slider("Temperature", 0.1, 2.0, step=0.05, help="Low: safe and repetitive.",
+                  **controls.view_kwargs("temperature"))  # fmt: skip
+        st.number_input("Characters", 1, 5000, step=50, **controls.view_kwargs("sample_length"))
+        st.text_input("Priming text", help="The model reads this first, then continues it.",
+                      **controls.view_kwargs("prime"))  # fmt: skip
+        if st.button("Sample", type="primary", key=session.button_key("sample")):
+            run.sample = guarded(
+                "sample",
+                lambda: tr.sample(n=view.sample_length, temperature=view.temperature, prime=view.prime),
+            )
+        if run.sample:
+            text, err = run.sample
+            if err:
+                st.error(err)
+            else:
+                st.code(text, language=None, wrap_lines=True)
+    with right:
+        st.subheader("Next character")
+        st.text_input("Prefix", placeholder="Type a few characters", **controls.view_kwargs("prefix"))
+        k_max = min(30, int(tr.dataset.vocab_size))
+        view.top_k = min(max(view.top_k, 1), k_max)  # the vocabulary may have shrunk
+        # A slider needs two ends: a text of one distinct character has one choice only.
+        k = st.slider("Top k", 1, k_max, **controls.view_kwargs("top_k")) if k_max > 1 else 1
+        probs, err = guarded("score the prefix", lambda: tr.next_char_probs(view.prefix, k=k))
+        if err:
+            st.error(err)
+        else:
+            st.plotly_chart(figures.probs_figure(probs), config=CHART_CONFIG)

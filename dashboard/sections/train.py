@@ -1,0 +1,192 @@
+"""The Train page's sections: the settings column, the run buttons, the metrics and the live panels."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from dashboard import actions, callbacks, charts, controls, session
+from dashboard.format import finite, fmt, format_epoch
+from dashboard.session import Run, Session
+from rnn_core.settings import PRESETS, SCHEMA, group
+
+SPEED_CHOICES = ("1", "2", "5", "10", "20", "50", "100", "200", "500", "max")
+"""Updates per refresh; "max" is as many as fit in the time budget of one refresh."""
+
+
+def _not_applicable(sess: Session, kind: str):
+    """Which settings do nothing with the current cell, optimizer or data (drawn disabled)."""
+    s = sess.settings
+    cases = {"rnn": s.cell == "rnn", "lstm": s.cell == "lstm", "momentum": s.optimizer == "momentum",
+             "text": kind == "text", "series": kind != "text"}  # fmt: skip
+    return lambda name: bool(SCHEMA[name].when) and not cases.get(SCHEMA[name].when, True)
+
+
+def settings_column() -> None:
+    """Preset picker and every run setting: the ones that rebuild the model, then the live ones."""
+    sess = session.get()
+    kind = sess.dataset.kind if sess.dataset is not None else ""
+    with st.container(border=True):
+        st.selectbox("Preset", list(PRESETS), format_func=lambda k: PRESETS[k].label,
+                     **controls.view_kwargs("preset"))  # fmt: skip
+        st.button("Load preset", on_click=callbacks.apply_preset, key=session.button_key("preset"),
+                  help="Fills in the settings; Reset applies them.")  # fmt: skip
+    off = _not_applicable(sess, kind)
+    rebuild = [s.name for s in group("model", "data", "train") if not s.live]
+    if kind != "text":
+        rebuild = [n for n in rebuild if SCHEMA[n].when != "text"]
+    st.markdown("**Model** — changes apply on **Reset**")
+    controls.settings_grid(rebuild, disabled=off)
+    st.markdown("**Live** — apply while training runs")
+    controls.settings_grid([s.name for s in group("model", "data", "train") if s.live], disabled=off)
+
+
+def run_buttons() -> None:
+    sess = session.get()
+    moving = sess.state.moving
+    # A wrapping row rather than columns: on a projector's 1024 px the buttons keep their labels
+    # and flow onto a second line instead of shrinking to "S", "P", "R".
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
+        st.button("Start", type="primary", on_click=callbacks.start, disabled=sess.state.mode == "running",
+                  key=session.button_key("start"))  # fmt: skip
+        st.button("Pause", on_click=callbacks.pause, disabled=not moving, key=session.button_key("pause"))
+        st.button(
+            "Step", on_click=callbacks.step, help="One optimizer update.", key=session.button_key("step")
+        )
+        st.number_input("N", 1, 100_000, step=10, help="Steps taken by Step ×N.", width=90,
+                        **controls.view_kwargs("step_n"))  # fmt: skip
+        st.button("Step ×N", on_click=callbacks.step_n, key=session.button_key("step_n"))
+        st.button("Reset", on_click=callbacks.request_reset, help="Re-initialise with the same seed.",
+                  key=session.button_key("reset"))  # fmt: skip
+        st.select_slider(
+            "Speed (updates per refresh)", SPEED_CHOICES, width=170, **controls.view_kwargs("speed")
+        )
+    pending = actions.rebuild_notes(sess)
+    if pending:
+        st.warning(
+            "Changed settings that rebuild the model, applied on **Reset**: " + "; ".join(pending) + ". "
+            "Live settings apply at once.",
+            icon=":material/restart_alt:",
+        )
+
+
+def steps_per_refresh(sess: Session) -> int | None:
+    label = sess.view.speed
+    return None if label == "max" else int(label)
+
+
+def metrics_row(sess: Session, run: Run) -> None:
+    tr, ev = run.trainer, run.last_eval
+    ds = tr.dataset
+    # Fixed widths in a wrapping row: numbers changing every refresh do not shift the layout, and
+    # a narrow screen (a projector) wraps the tiles instead of cutting them to "1…".
+    row = st.container(horizontal=True, gap="small")
+    c = [row.container(width=w) for w in (90, 90, 140, 205, 90)]
+    c[0].metric("Step", tr.step_count, help="Optimizer steps (minibatch updates) so far.")
+    c[1].metric("Epoch", format_epoch(tr.epoch), help="Passes over the training data.")
+    loss = fmt(ev["train_loss"], ".3g") if ev else "—"
+    c[2].metric("Training loss", loss, help="Loss on the training split.")
+    base = ds.baselines or {}
+    if ds.kind == "text":
+        val = ev.get("val_bpc") if ev else None
+        ref = base.get("unigram_bpc")
+        delta = f"{val - ref:+.2f}" if finite(val) and finite(ref) else None
+        c[3].metric(
+            "Validation bits/char",
+            fmt(val, ".3f"),
+            delta,
+            delta_color="inverse",
+            delta_description=f"vs unigram {fmt(ref, '.2f')}",
+            help="Bits per character on the validation text; "
+            "the unigram baseline only knows letter frequencies.",
+        )
+    else:
+        val = ev.get("val_rmse") if ev else None
+        ref = base.get("persistence_rmse")
+        delta = f"{val - ref:+.3g}" if finite(val) and finite(ref) else None
+        estimate = bool(ev and ev.get("val_estimate"))
+        c[3].metric(
+            "Validation RMSE",
+            ("≈ " if estimate and finite(val) else "") + fmt(val, ".3g"),
+            delta,
+            delta_color="inverse",
+            delta_description=f"vs persistence {fmt(ref, '.3g')}",
+            help="RMSE of one-step predictions on the validation windows, original units. "
+            "Persistence predicts the last value again; beating it means the model learned something."
+            + (
+                f" While training runs this is an estimate (≈) on {ev['val_windows']:,} evenly spaced "
+                f"windows of {ds.val_windows:,}; pausing shows the exact value."
+                if estimate
+                else ""
+            ),
+        )
+    rate, live = sess.steps_per_second()
+    c[4].metric(
+        "Steps/s",
+        "—" if rate is None else f"{rate:,.0f}",
+        None if live or rate is None else "paused",
+        delta_color="off",
+        delta_arrow="off",
+        help="Optimizer steps per second of wall time while training runs; "
+        "when paused, the rate of the last run.",
+    )
+
+
+def divergence_notice(sess: Session, run: Run) -> None:
+    info = run.divergence
+    if not info:
+        return
+    tr = run.trainer
+    what = "infinite or NaN" if not math.isfinite(info.get("loss") or math.nan) else "far too large"
+    st.error(
+        f"**Training diverged at step {info['step']:,}** and was paused: the loss or the activations became "
+        f"{what}. The weights from step {tr.healthy_step:,} were still healthy."
+        if tr.healthy_step is not None
+        else f"**Training diverged at step {info['step']:,}** and was paused: the loss or the activations "
+        f"became {what}. No earlier healthy state is kept; press **Reset** to start over.",
+        icon="⚠️",
+    )
+    if tr.healthy_step is None:
+        return
+    hit = run.memo.get("advice")
+    if hit is None or hit[0] != run.version:
+        # The advice may try a few steps from the healthy state: once per divergence, not per redraw.
+        hit = run.memo["advice"] = (run.version, tr.divergence_advice())
+    advice = hit[1]
+    settings = dict(advice.get("settings", {}))
+    with st.container(horizontal=True, gap="small"):
+        st.button("Roll back", on_click=callbacks.request_roll_back, key=session.button_key("roll_back"),
+                  help=f"Go back to step {tr.healthy_step:,} with the settings as they are.")  # fmt: skip
+        if settings:
+            changes = ", ".join(f"set {SCHEMA[k].phrase} {SCHEMA[k].format(v)}" for k, v in settings.items())
+            st.button(
+                f"Roll back and {changes}", type="primary", on_click=callbacks.request_roll_back,
+                args=(settings,), key=session.button_key("roll_back_advised"),
+            )  # fmt: skip
+    if advice.get("text"):
+        st.caption(advice["text"])
+
+
+def live_panels() -> None:
+    """Metrics, loss, predictions (or text progress), internals and gradient norms."""
+    sess = session.get()
+    run = sess.run
+    if run is None:
+        st.info("No model yet: choose data on the **Data** page.")
+        return
+    divergence_notice(sess, run)
+    metrics_row(sess, run)
+    top_left, top_right = st.columns(2)
+    with top_left:
+        charts.loss_chart(run)
+    with top_right:
+        if run.trainer.dataset.kind == "text":
+            charts.text_progress(run)
+        else:
+            charts.predictions_chart(run)
+    bottom_left, bottom_right = st.columns(2)
+    with bottom_left:
+        charts.internals_chart(run)
+    with bottom_right:
+        charts.grad_chart(run)

@@ -1,0 +1,309 @@
+"""The typed session: everything one browser session holds, in one object.
+
+``st.session_state`` holds a single :class:`Session` under :data:`SESSION_KEY`, plus the widget
+keys that Streamlit itself needs. This module is the only place that touches
+``st.session_state``: other modules ask for :func:`get` and read or change typed fields, and
+bind widgets through :func:`bind`, which spells every widget key.
+
+Settings live in the session object, never only in widget keys: Streamlit drops the state of a
+widget that a run does not draw (another page, a fragment rerun), so every widget is re-seeded
+from the session right before it is drawn, and its ``on_change`` writes the new value back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import streamlit as st
+
+from rnn_core.config import RunSettings, SineSettings
+from rnn_core.errors import PlaygroundError
+from rnn_core.settings import SCHEMA
+
+SESSION_KEY = "rnn_playground"
+RUN_EVERY = 0.1
+"""Seconds between fragment reruns while training: shorter than one tick, so the browser asks
+again as soon as the server is free and the training budget sets the pace."""
+
+
+@dataclass
+class View:
+    """Choices that shape what the pages show, not the experiment (one field per widget)."""
+
+    data_kind: str = "sine"
+    sine_preset: str = "clean sine"
+    csv_target: str = ""
+    csv_inputs: tuple[str, ...] = ()
+    csv_missing: str = "interpolate"
+    csv_val: float = 0.2
+    text_source: str = "sample"
+    text_sample: str = ""
+    text_pasted: str = ""
+    text_lower: bool = False
+    text_val: float = 0.1
+    text_vocab: int = 0
+    preset: str = "default"
+    speed: str = "max"
+    step_n: int = 100
+    split: str = "val"
+    window: int = 0
+    layer: int = 0
+    inside: str = "hidden state"
+    horizon: int = 50
+    temperature: float = 0.8
+    sample_length: int = 300
+    prime: str = ""
+    prefix: str = ""
+    top_k: int = 10
+
+
+@dataclass
+class Upload:
+    """The last usable file of an uploader, and the error of the last file that was not."""
+
+    name: str = ""
+    digest: str = ""
+    content: Any = None
+    error: str = ""
+
+
+@dataclass
+class RunState:
+    """Whether training moves: ``paused``, ``running`` or ``stepping`` (Step ×N with steps left)."""
+
+    mode: str = "paused"
+    pending_steps: int = 0
+    rate_log: list[tuple[float, int]] = field(default_factory=list)
+    last_rate: float | None = None
+
+    @property
+    def moving(self) -> bool:
+        return self.mode != "paused"
+
+
+@dataclass
+class Run:
+    """One trainer with what the pages remember about it (its evaluations, figures, sample)."""
+
+    trainer: Any
+    built: RunSettings
+    last_eval: dict | None = None
+    last_eval_time: float = 0.0
+    eval_seconds: float = 0.0
+    draw_seconds: float = 0.0
+    memo: dict[str, Any] = field(default_factory=dict)
+    sample: tuple[str | None, str | None] | None = None
+    divergence: dict | None = None
+
+    @property
+    def version(self) -> tuple:
+        """Changes whenever the weights may have changed (a new trainer or a new step)."""
+        return (id(self.trainer), self.trainer.step_count)
+
+
+@dataclass
+class Requests:
+    """What buttons asked for; carried out at the start of the next full run."""
+
+    reset: bool = False
+    data: Any = None
+    model: tuple[str, bytes] | None = None
+    roll_back: bool = False
+    advice: dict | None = None
+
+
+@dataclass
+class Session:
+    settings: RunSettings = field(default_factory=RunSettings)
+    sine: SineSettings = field(default_factory=SineSettings)
+    view: View = field(default_factory=View)
+    data_spec: Any = None
+    candidates: dict[str, Any] = field(default_factory=dict)
+    runs: list[Run] = field(default_factory=list)
+    state: RunState = field(default_factory=RunState)
+    requests: Requests = field(default_factory=Requests)
+    csv: Upload = field(default_factory=Upload)
+    text: Upload = field(default_factory=Upload)
+    flashes: list[tuple[str, str]] = field(default_factory=list)
+    status_slot: Any = None
+    live_drawn: bool = False
+
+    # ------------------------------------------------------------------ derived
+
+    @property
+    def run(self) -> Run | None:
+        """The run the Train, Predict and Model pages show (the first)."""
+        return self.runs[0] if self.runs else None
+
+    @property
+    def trainer(self):
+        return self.runs[0].trainer if self.runs else None
+
+    @property
+    def dataset(self):
+        return self.runs[0].trainer.dataset if self.runs else None
+
+    def run_every(self) -> float | None:
+        """Fragment interval: ticking while training moves, else None."""
+        return RUN_EVERY if self.state.moving else None
+
+    # ------------------------------------------------------------------ messages
+
+    def flash(self, level: str, text: str) -> None:
+        """Queue a message shown once at the top of the next page drawn (error/warning/success/info)."""
+        self.flashes.append((level, text))
+
+    def take_flashes(self) -> list[tuple[str, str]]:
+        out, self.flashes = self.flashes, []
+        return out
+
+    # ------------------------------------------------------------------ run state
+
+    def set_mode(self, mode: str, pending: int = 0) -> None:
+        self.state.mode = mode
+        self.state.pending_steps = pending if mode == "stepping" else 0
+
+    def log_rate(self, step_count: int) -> None:
+        """Remember (time, step) of this tick; the last few seconds give the steps/s shown."""
+        now = time.perf_counter()
+        log = [(t, s) for t, s in self.state.rate_log if now - t < 3.0]
+        log.append((now, step_count))
+        self.state.rate_log = log
+        if self.state.mode == "running":
+            rate = _rate(log)
+            if rate is not None:
+                self.state.last_rate = rate
+
+    def steps_per_second(self) -> tuple[float | None, bool]:
+        """``(rate, running)``: while running, the rate over the last seconds; paused, the last
+        rate measured; ``None`` if none since the build."""
+        running = self.state.mode == "running"
+        rate = _rate(self.state.rate_log) if running else None
+        return (rate if rate is not None else self.state.last_rate), running
+
+    # ------------------------------------------------------------------ values by name
+
+    def value(self, name: str) -> Any:
+        """The current value of a setting (schema name) or of a view choice (View field)."""
+        return getattr(self._holder(name), name)
+
+    def set_value(self, name: str, value: Any) -> None:
+        holder = self._holder(name)
+        new = replace(holder, **{name: value})  # settings check the value here
+        if isinstance(holder, View):
+            self.view = new
+        elif isinstance(holder, SineSettings):
+            self.sine = new
+        else:
+            self.settings = new
+
+    def _holder(self, name: str):
+        if name in SCHEMA:
+            return self.sine if SCHEMA[name].group == "sine" else self.settings
+        if name in _VIEW_FIELDS:
+            return self.view
+        raise KeyError(f"no setting or view choice named {name!r}")
+
+
+_VIEW_FIELDS = {f.name for f in fields(View)}
+
+
+def _rate(log: list[tuple[float, int]]) -> float | None:
+    if len(log) < 2:
+        return None
+    (t0, s0), (t1, s1) = log[0], log[-1]
+    return (s1 - s0) / (t1 - t0) if t1 > t0 else None
+
+
+def get() -> Session:
+    """This browser session's :class:`Session` (created on first use)."""
+    ss = st.session_state
+    if SESSION_KEY not in ss:
+        ss[SESSION_KEY] = Session()
+    return ss[SESSION_KEY]
+
+
+# ---------------------------------------------------------------------------------- widgets
+
+
+def key(name: str) -> str:
+    """The widget key of a setting or view choice."""
+    return f"w.{name}"
+
+
+BUTTON_KEYS = (
+    "start",
+    "pause",
+    "step",
+    "step_n",
+    "reset",
+    "roll_back",
+    "roll_back_advised",
+    "preset",
+    "sample",
+    "use_data",
+)
+
+
+def button_key(name: str) -> str:
+    if name not in BUTTON_KEYS:
+        raise KeyError(name)
+    return f"b.{name}"
+
+
+UPLOADERS = ("csv_file", "text_file", "model_file")
+
+
+def uploaded(name: str):
+    """The file an uploader holds now (``None`` if none)."""
+    if name not in UPLOADERS:
+        raise KeyError(name)
+    return st.session_state.get(f"u.{name}")
+
+
+def uploader_key(name: str) -> str:
+    if name not in UPLOADERS:
+        raise KeyError(name)
+    return f"u.{name}"
+
+
+def bind(
+    name: str,
+    *,
+    to_widget: Callable[[Any], Any] = lambda v: v,
+    from_widget: Callable[[Any], Any] = lambda v: v,
+    after: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """``key`` and ``on_change`` for the widget of ``name``; call right before drawing it.
+
+    Seeds the widget from the session (Streamlit may have dropped its state while it was not
+    drawn); its changes go back to the session, checked by the schema: a value the schema
+    refuses leaves the setting as it was and says why.
+    """
+    s = get()
+    k = key(name)
+    shown = to_widget(s.value(name))
+    ss = st.session_state
+    if k not in ss or ss[k] != shown:
+        ss[k] = shown
+
+    def changed() -> None:
+        sess = get()
+        try:
+            sess.set_value(name, from_widget(st.session_state[k]))
+        except PlaygroundError as exc:
+            sess.flash("error", f"That value was not used: {exc}")
+            st.session_state[k] = to_widget(sess.value(name))
+            return
+        if after is not None:
+            after()
+
+    return {"key": k, "on_change": changed}
+
+
+def widget_value(name: str) -> Any:
+    """What a bound widget holds right now (inside its own callback, before the session has it)."""
+    return st.session_state.get(key(name))

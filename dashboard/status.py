@@ -1,0 +1,33 @@
+"""The sidebar status: the data in use, the model, its step and whether it trains."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import session
+from dashboard.format import data_summary, model_summary
+
+
+def run_label(sess: session.Session) -> str:
+    mode = sess.state.mode
+    if mode != "paused":
+        return mode
+    return "paused (diverged)" if sess.run is not None and sess.run.divergence else "paused"
+
+
+def draw(slot) -> None:
+    sess = session.get()
+    tr = sess.trainer
+    with slot.container():
+        label = sess.data_spec.label if sess.data_spec is not None else "—"
+        st.markdown(f"**Data** · {label}  \n{data_summary(sess.dataset)}")
+        if tr is None:
+            st.markdown("**Model** · none")
+            return
+        icon = ":material/play_circle:" if sess.state.moving else ":material/pause_circle:"
+        st.markdown(
+            f"**Model** · {model_summary(tr)}  \n"
+            f"**Step {tr.step_count:,}** · epoch {tr.epoch:.1f}  \n"
+            f"{icon} {run_label(sess)}",
+            help="The model keeps training while you look at other pages.",
+        )

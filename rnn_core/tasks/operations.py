@@ -1,0 +1,77 @@
+"""The operations only some tasks have (a forecast, a sample, ...), offered by whoever owns a task.
+
+:class:`TaskOperations` gives an owner of a ``task`` and a ``network`` (the trainer) one method
+per such operation; each goes through :meth:`TaskOperations._delegate`, which finds the
+operation on the current task by name or says which data it needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rnn_core.errors import PlaygroundError
+from rnn_core.tasks import TASKS
+from rnn_core.threads import single_thread
+
+
+def operation(task: Any, name: str) -> Any:
+    """``task``'s own operation ``name`` (a method taking the network first), or a
+    :class:`PlaygroundError` naming the data it needs when this task has none."""
+    fn = getattr(task, name, None)
+    if callable(fn):
+        return fn
+    need = " or ".join(cls.noun for cls in TASKS.values() if callable(getattr(cls, name, None)))
+    raise PlaygroundError(
+        f"{name.replace('_', ' ')} needs {need or 'other data'}; the current data is {task.noun}"
+    )
+
+
+class TaskOperations:
+    """Mixin: the task's own operations run on ``self.network`` (needs ``task``, ``network`` and,
+    for sampling, ``sample_rng``)."""
+
+    task: Any
+    network: Any
+    sample_rng: np.random.Generator
+
+    @property
+    def kind(self) -> str:
+        """The task's kind: "series" or "text"."""
+        return self.task.kind
+
+    @property
+    def is_text(self) -> bool:
+        return self.task.kind == "text"
+
+    def _delegate(self, name: str, *args: Any) -> Any:
+        fn = operation(self.task, name)
+        with single_thread():  # the engine's measured fastest setting, see rnn_core.threads
+            return fn(self.network, *args)
+
+    def predictions(self, split: str = "val", max_points: int | None = None) -> tuple[np.ndarray, ...]:
+        """Series: one-step-ahead ``(x_axis, predicted, actual)``, each ``(B,)``, in original units
+        (:meth:`rnn_core.tasks.series.SeriesTask.predictions`)."""
+        return self._delegate("predictions", split, max_points)
+
+    def forecast(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Series: closed-loop forecast ``(x_axis_future (n,), values (n,))`` in original units
+        (:meth:`rnn_core.tasks.series.SeriesTask.forecast`)."""
+        return self._delegate("forecast", n)
+
+    def sample(self, n: int = 200, temperature: float = 1.0, prime: str = "", rng: Any = None) -> str:
+        """Text: ``prime`` followed by ``n`` sampled characters; ``rng`` defaults to ``sample_rng``
+        (:meth:`rnn_core.tasks.text.TextTask.sample`)."""
+        return self._delegate("sample", self.sample_rng if rng is None else rng, n, temperature, prime)
+
+    def next_char_probs(self, prefix: str, k: int = 10) -> list[tuple[str, float]]:
+        """Text: the ``k`` most likely next characters after ``prefix`` with their probabilities
+        (:meth:`rnn_core.tasks.text.TextTask.next_char_probs`)."""
+        return self._delegate("next_char_probs", prefix, k)
+
+    def internals(self, split: str = "val", index: int = 0) -> dict[str, np.ndarray]:
+        """Hidden states (and LSTM/GRU gates) of one window (series) or chunk (text) of a split,
+        read from a zero state, each ``(T, H)``: ``'h0'``, ``'h1'``, ...; LSTM also
+        ``'c0','i0','f0','g0','o0'``, GRU ``'r0','z0','n0'``."""
+        return self._delegate("internals", split, index)

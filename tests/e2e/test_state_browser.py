@@ -1,0 +1,83 @@
+"""State a user can trust, in the browser: settings and the running model survive page switches,
+and every download on the Model page really arrives."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_app_browser import button, nav, step_count, wait_until
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
+    box.get_by_role("combobox").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.wait_for_timeout(300)
+
+
+def set_number(page: Page, label: str, value: str) -> None:
+    field = page.get_by_label(label, exact=True)
+    field.fill(value)
+    field.press("Enter")
+    page.wait_for_timeout(300)
+
+
+def shown(page: Page, label: str) -> str:
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
+    return box.get_by_role("combobox").input_value() or box.inner_text()
+
+
+def sidebar_text(page: Page) -> str:
+    return page.get_by_test_id("stSidebar").inner_text()
+
+
+def test_settings_and_the_running_model_survive_visiting_every_page(page: Page, goto, shot):
+    goto()
+    choose(page, "Cell", "GRU")
+    set_number(page, "Hidden size", "20")
+    set_number(page, "Learning rate", "0.0007")
+    button(page, "Reset").click()
+    wait_until(
+        lambda: "GRU" in sidebar_text(page) and "20 units" in sidebar_text(page), 20, "the GRU to be built"
+    )
+    button(page, "Start").click()
+    wait_until(lambda: step_count(page) > 5, 30, "training to start")
+    for title in ("Data", "Predict", "Model", "Train", "Predict", "Train"):
+        nav(page, title)
+        page.wait_for_timeout(700)
+        side = sidebar_text(page)
+        assert "GRU" in side and "20 units" in side, side
+        assert "running" in side, side
+    shot("back-on-train")
+    assert "GRU" in shown(page, "Cell")
+    expect(page.get_by_label("Hidden size", exact=True)).to_have_value("20")
+    expect(page.get_by_label("Learning rate", exact=True)).to_have_value(
+        re.compile(r"^0?\.0007$|^7e-04$|^0\.0007$")
+    )
+    assert not page.get_by_text("applied on Reset").count()
+    before = step_count(page)
+    wait_until(lambda: step_count(page) > before, 15, "training to go on after the round trip")
+    button(page, "Pause").click()
+
+
+def test_every_model_download_arrives(page: Page, goto, tmp_path):
+    goto()
+    button(page, "Step").click()
+    wait_until(lambda: step_count(page) == 1, 20, "one step")
+    nav(page, "Model")
+    got = {}
+    for label in ("Weights (.npz)", "Configuration (JSON)", "Training history (CSV)"):
+        with page.expect_download(timeout=20_000) as info:
+            page.get_by_role("button", name=label).click()
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        got[label] = path
+    config = json.loads(got["Configuration (JSON)"].read_text())
+    assert config["model"]["cell"] == "rnn" and config["step_count"] == 1
+    assert config["data"]["kind"] == "sine"
+    assert got["Weights (.npz)"].read_bytes()[:2] == b"PK"  # a zip archive, as .npz files are
+    header = got["Training history (CSV)"].read_text().splitlines()[0]
+    assert "loss" in header and "step" in header
