@@ -1,7 +1,7 @@
 """Frozen configuration dataclasses, generated from the settings schema.
 
 :class:`ModelConfig` (the network's shape), :class:`TrainConfig` (the optimisation),
-:class:`RunSettings` (everything a run is built from: both plus the window length) and
+:class:`RunSettings` (everything a run is built from: both plus the sequence length) and
 :class:`SineSettings` (the sine generator) have one field per setting of their groups in
 :data:`rnn_core.settings.SCHEMA`, with its default; adding a setting to the schema adds the
 field. Validation happens in ``__post_init__`` through the schema, so an absurd value never
@@ -99,7 +99,7 @@ class _RunBase(_Checked):
 
     @classmethod
     def from_configs(cls, model: Any, train: Any, seq_len: int) -> RunSettings:
-        """The settings of a built trainer: its configs and its data's window length."""
+        """The settings of a built trainer: its configs and its data's sequence length."""
         values = {s.name: getattr(model, s.name) for s in group("model")}
         values.update({s.name: getattr(train, s.name) for s in group("train")})
         return cls(seq_len=int(seq_len), **values)
@@ -117,7 +117,7 @@ RunSettings = _config_class(
     "RunSettings",
     ("model", "data", "train"),
     _RunBase,
-    doc="Everything a run is built from: the model, the window length and the training settings.",
+    doc="Everything a run is built from: the model, the sequence length and the training settings.",
 )
 
 

@@ -112,7 +112,7 @@ def data_preview(ds) -> None:
     c = st.columns(5)
     c[0].metric("Rows", f"{ds.raw.shape[0]:,}")
     c[1].metric("Input columns", f"{ds.input_size}")
-    c[2].metric("Window length", f"{ds.seq_len}")
+    c[2].metric("Sequence length", f"{ds.seq_len}")
     c[3].metric("Training windows", f"{ds.train_windows:,}")
     c[4].metric("Validation windows", f"{ds.val_windows:,}")
     x = np.asarray(ds.x_axis)
