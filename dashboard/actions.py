@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dashboard import session, sources
+from dashboard.engine import executor
 from dashboard.guard import guarded
 from dashboard.session import Run, Session
 from dashboard.sources import sine
 from rnn_core.config import RunSettings, SineSettings
 from rnn_core.settings import SCHEMA
-from rnn_core.trainer import Trainer
 
 DEFAULT_SPEC = sine.spec(SineSettings())
 """The landing page's data: the tutorials' sine task."""
@@ -51,14 +51,22 @@ def build_run(sess: Session, settings: RunSettings, spec=None) -> str | None:
         if err is not None:
             return err
     tr, err = guarded(
-        "build the model", lambda: Trainer(ds, settings.model_config(), settings.train_config())
+        "build the model", lambda: executor().start(ds, settings.model_config(), settings.train_config())
     )
     if err is not None:
         return err
     sess.data_spec = spec
+    release(sess)
     sess.runs = [Run(trainer=tr, built=settings)]
     sess.state.rate_log, sess.state.last_rate = [], None
     return None
+
+
+def release(sess: Session) -> None:
+    """Free the session's runs in their workers now, rather than when the objects are collected."""
+    for run in sess.runs:
+        run.trainer.close()
+    sess.runs = []
 
 
 def _apply_data(sess: Session, spec) -> None:
@@ -92,11 +100,12 @@ def load_note(tr) -> str:
 
 def _apply_model(sess: Session, name: str, content: bytes) -> None:
     ds = sess.dataset
-    tr, err = guarded("load the model", lambda: Trainer.load(content, ds))
+    tr, err = guarded("load the model", lambda: executor().start(ds, model_file=content))
     if err is not None:
         sess.flash("error", f"{name} was not loaded, the current model is unchanged: {err}")
         return
     built = RunSettings.from_configs(tr.config, tr.train_config, int(ds.seq_len))
+    release(sess)
     sess.runs = [Run(trainer=tr, built=built)]
     sess.settings = built
     sess.state.rate_log, sess.state.last_rate = [], None

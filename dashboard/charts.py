@@ -111,7 +111,7 @@ def text_progress(run: Run) -> None:
         live_figure(run, "accuracy", (len(ev),), build, every=REFRESH["accuracy"]),
         config=CHART_CONFIG, key="fig_acc",
     )  # fmt: skip
-    line = live_figure(run, "sample", (), lambda: tr.sample(n=120, temperature=0.8), every=REFRESH["sample"])
+    line = live_figure(run, "sample", (), lambda: tr.sample_line(120, 0.8), every=REFRESH["sample"])
     st.caption("A line sampled just now (temperature 0.8):")
     st.code(line, language=None, wrap_lines=True)
 

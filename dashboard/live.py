@@ -1,11 +1,12 @@
-"""The one training fragment: a few hundred milliseconds of ``Trainer.step()``, then a redraw.
+"""The one training fragment: collect a run's turn of training from its worker, redraw, ask again.
 
 The Train page draws it in place; ``app.py`` draws it on every other page, so training goes on
 while the user looks at another page. The fragment's interval comes from the session: while
 training moves it reruns every :data:`~dashboard.session.RUN_EVERY` seconds; paused it is
-``None`` and the fragment only runs with the page. Each rerun trains for a budget of 0.25-0.35 s
-(fewer steps if the speed setting caps them), evaluates now and then, and redraws the sidebar
-status and, on the Train page, the live panels.
+``None`` and the fragment only runs with the page. Each rerun draws the sidebar status and, on
+the Train page, the live panels from the run's last turn, then picks up the next turn (waiting a
+fraction of a second at most) and sends the one after: the training runs in a Dask worker, never
+in this process.
 
 No loop outlives a tick, no thread holds the session, and the only ``st.rerun()`` is the one
 that turns the interval off after training stopped by itself (divergence, Step ×N done).
@@ -18,16 +19,16 @@ import time
 
 import streamlit as st
 
+from dashboard import charts as charts_module
 from dashboard import session, status
 from dashboard.sections import train as train_section
 from dashboard.session import Run, Session
+from rnn_core.errors import PlaygroundError
 
-MIN_BUDGET, MAX_BUDGET = 0.25, 0.35
-"""Seconds of training per refresh. The budget is ``DRAW_RATIO`` times what the last redraw
-cost, within these bounds: steps then take most of the time even on a busy machine, the charts
-still refresh about three times a second, and a Pause lands within a fraction of a second."""
-
-DRAW_RATIO = 2.5
+WAIT_SECONDS = 0.35
+"""Longest a refresh waits for its run's turn of training before it draws what it has. The
+training itself runs in a Dask worker (its budget is set by the executor so that the runs
+sharing a worker take equal turns), so a slow turn delays the numbers, never the page."""
 
 EVAL_MIN_INTERVAL = 0.4
 """Seconds between evaluations while training (they cost forward passes over both splits)."""
@@ -37,55 +38,84 @@ LIVE_EVAL_WINDOWS = 3000
 validation metric is then an estimate on an evenly spaced sample (marked as such); paused, it
 is exact again."""
 
+ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0}
+"""Seconds between fresh chart arrays while training (the loss curves come with every turn)."""
+
 log = logging.getLogger(__name__)
 
 
-def train_tick(sess: Session) -> int:
-    """Run this tick's steps; return how many were accepted. Pauses on divergence."""
+def _wants(sess: Session, run: Run, charts: bool) -> dict:
+    """What the next turn should bring back besides the state: an evaluation when one is due,
+    and, on the Train page, the arrays of the open charts when theirs are due."""
+    now = time.perf_counter()
+    wants: dict = {}
+    if now - run.last_eval_time >= max(EVAL_MIN_INTERVAL, 3 * run.eval_seconds):
+        wants["eval"], wants["eval_windows"] = "estimate", LIVE_EVAL_WINDOWS
+        run.last_eval_time = now
+    if not charts:
+        return wants
+    wants["curves"] = charts_module.CURVE_POINTS
+    due = run.memo.setdefault("arrays_at", {})
+    for name, every in ARRAYS_EVERY.items():
+        if now - due.get(name, 0.0) >= every:
+            due[name] = now
+            if name == "pred":
+                wants["pred"] = charts_module.LIVE_PRED_MAX
+            elif name == "internals":
+                wants["internals"] = (sess.view.split, sess.view.window)
+            elif name == "sample":
+                wants["sample"] = (120, 0.8)
+    return wants
+
+
+def _absorb(sess: Session, run: Run, out: dict | None) -> None:
+    if out is None:
+        return
+    tr = run.trainer
+    if "eval" in out:
+        run.last_eval = out["eval"]
+        run.eval_seconds = 0.0
+    if out.get("divergence"):
+        sess.set_mode("paused")
+        run.divergence = out["divergence"]
+    if sess.state.mode == "stepping":
+        left = max(sess.state.pending_steps - int(out["taken"]), 0)
+        sess.set_mode("stepping" if left else "paused", left)
+    sess.log_rate(tr.step_count)
+
+
+def train_tick(sess: Session, *, charts: bool = False) -> int:
+    """Collect the run's last turn of training if it is there, and ask for the next one while
+    training moves. Returns the steps the collected turn took."""
     run = sess.run
-    if run is None or not sess.state.moving:
+    if run is None:
         return 0
     tr = run.trainer
-    stepping = sess.state.mode == "stepping"
-    cap = sess.state.pending_steps if stepping else (train_section.steps_per_refresh(sess) or 10**9)
-    budget = min(max(DRAW_RATIO * run.draw_seconds, MIN_BUDGET), MAX_BUDGET)
-    t0 = time.perf_counter()
-    start = tr.step_count
-    diverged = None
+    before = tr.step_count
     try:
-        for _ in range(cap):
-            m = tr.step()
-            if m["diverged"]:
-                diverged = m
-                break
-            if time.perf_counter() - t0 > budget:
-                break
-    except Exception:
-        # Not a user-fixable problem: stop training, keep the weights, say so without a traceback.
-        log.exception("training step failed")
+        out = tr.collect(WAIT_SECONDS if sess.state.moving else 60.0)
+        _absorb(sess, run, out)
+        if tr.notice:
+            sess.flash("warning", tr.notice)
+            tr.notice = None
+        if sess.state.moving and not tr.ticking:
+            stepping = sess.state.mode == "stepping"
+            cap = sess.state.pending_steps if stepping else (train_section.steps_per_refresh(sess) or 10**9)
+            tr.begin_tick(cap, _wants(sess, run, charts))
+            # Wait a little for this turn too: when the worker is free it is back within its
+            # budget and the next refresh draws it; when not, the next refresh picks it up.
+            _absorb(sess, run, tr.collect(WAIT_SECONDS))
+    except Exception as exc:
+        # Not a user-fixable problem: stop training, keep the run, say so without a traceback.
+        log.exception("training turn failed")
         sess.set_mode("paused")
-        sess.flash("error", "Training stopped: a step failed unexpectedly. Press Reset to start again.")
-    taken = tr.step_count - start
-    if stepping and sess.state.mode == "stepping":
-        left = max(sess.state.pending_steps - taken, 0)
-        sess.set_mode("stepping" if left else "paused", left)
-    if diverged is not None:
-        sess.set_mode("paused")
-        run.divergence = {
-            "step": int(diverged["step"]),
-            "loss": diverged["loss"],
-            "grad_norm": diverged["grad_norm"],
-        }
-    sess.log_rate(tr.step_count)
-    now = time.perf_counter()
-    due = now - run.last_eval_time >= max(EVAL_MIN_INTERVAL, 3 * run.eval_seconds)
-    if taken and (due or not sess.state.moving):
-        evaluate(sess, run)
-    return taken
+        sess.flash("error", f"Training stopped: {exc}" if isinstance(exc, PlaygroundError) else
+                   "Training stopped: a step failed unexpectedly. Press Reset to start again.")  # fmt: skip
+    return tr.step_count - before
 
 
 def evaluate(sess: Session, run: Run, *, exact: bool | None = None) -> dict:
-    """Evaluate the run's trainer (recorded in its history) and remember the result and its cost.
+    """Evaluate the run now (recorded in its history) and remember the result and its cost.
 
     ``exact=None`` scores every validation window only while training is stopped; while it moves,
     at most :data:`LIVE_EVAL_WINDOWS` per split, an estimate on long series.
@@ -112,6 +142,7 @@ def _tick(charts: bool, interval: float | None) -> None:
     sess = session.get()
     run = sess.run
     if run is not None and not sess.state.moving:
+        train_tick(sess)  # picks up the last turn, so the numbers are the final ones
         last = run.last_eval
         if last is None or last["step"] != run.trainer.step_count or bool(last.get("val_estimate")):
             # Paused (or just built): the numbers shown must belong to the weights shown, exactly.
@@ -126,7 +157,7 @@ def _tick(charts: bool, interval: float | None) -> None:
         train_section.live_panels()
     if run is not None:
         run.draw_seconds = time.perf_counter() - t0
-    train_tick(sess)
+    train_tick(sess, charts=charts)
     if interval is not None and sess.run_every() is None:
         # Training stopped by itself (divergence, Step ×N done): one full rerun switches the
         # interval off and redraws the buttons and numbers for the final weights.

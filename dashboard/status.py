@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import session
+from dashboard import engine, session
 from dashboard.format import data_summary, model_summary
 
 
@@ -31,3 +31,4 @@ def draw(slot) -> None:
             f"{icon} {run_label(sess)}",
             help="The model keeps training while you look at other pages.",
         )
+        st.caption(engine.load_line())

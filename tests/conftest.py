@@ -18,3 +18,9 @@ def pytest_report_header(config: pytest.Config) -> str:
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     found = chromium if os.access(chromium, os.X_OK) else "none (browser tests are skipped outside CI)"
     return f"e2e browser: {found}"
+
+
+# The app's fast layers run their trainers on Dask's in-process cluster (one worker thread): the
+# same code path as the worker processes the server starts, without their start-up cost. The
+# end-to-end layer serves the app in a subprocess with real worker processes.
+os.environ.setdefault("RNN_PLAYGROUND_WORKERS", "threads")

@@ -103,6 +103,7 @@ def test_model_upload_resumes_a_saved_model():
     source = trainer(at)
     source.run(4)
     saved = source.save()
+    saved_params = source.network.params
     press(at, "reset")
     assert trainer(at) is not source and trainer(at).step_count == 0
     go(at, "model")
@@ -114,7 +115,7 @@ def test_model_upload_resumes_a_saved_model():
     assert "step **4**" in at.caption[0].value
     loaded = trainer(at)
     for k, v in loaded.network.params.items():
-        np.testing.assert_array_equal(v, source.network.params[k])
+        np.testing.assert_array_equal(v, saved_params[k])
     # the settings widgets follow the loaded model, so no spurious "press Reset" warning
     go(at, "train")
     assert not [w for w in at.warning if "Reset" in w.value]

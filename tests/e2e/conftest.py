@@ -82,8 +82,10 @@ def app_url() -> Iterator[str]:
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
+    # The served app starts its own local cluster of worker processes, as a user's server does.
+    env = {k: v for k, v in os.environ.items() if k != "RNN_PLAYGROUND_WORKERS"}
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log)

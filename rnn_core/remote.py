@@ -1,0 +1,362 @@
+"""The caller's handle on a run that trains in a Dask worker (see :mod:`rnn_core.executor`).
+
+A :class:`RemoteRun` looks like a :class:`~rnn_core.trainer.Trainer` to the dashboard (the same
+attributes and operations), but holds only the dataset, the last state the actor reported and
+the small arrays of the last refresh. :meth:`RemoteRun.begin_tick` sends a refresh without
+waiting; :meth:`RemoteRun.collect` picks its result up when it is there. Operations the last
+refresh already answered (predictions, internals of the chosen window) come from that answer;
+the others are calls to the actor.
+
+If the worker is lost, the run comes back on another worker from its last snapshot (taken now
+and then during refreshes) and :attr:`RemoteRun.notice` says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import weakref
+from typing import Any
+
+import numpy as np
+
+from rnn_core.errors import PlaygroundError
+
+SNAPSHOT_SECONDS = 10.0
+"""How often a training run sends its snapshot along with a refresh (for recovery)."""
+
+CALL_TIMEOUT = 60.0
+
+
+def _worker_lost(exc: BaseException) -> bool:
+    if isinstance(exc, PlaygroundError):
+        return False
+    name = type(exc).__name__
+    return name in {"CommClosedError", "KilledWorker", "FutureCancelledError", "CancelledError",
+                    "StreamClosedError", "OSError", "ConnectionError"} or "orker" in str(exc)  # fmt: skip
+
+
+class HistoryView:
+    """The loss and gradient curves of the last refresh, in the shape the charts read."""
+
+    def __init__(self, run: RemoteRun) -> None:
+        self._ref = weakref.ref(run)  # no cycle: a dropped run is freed (and its actor) at once
+        self._curves: dict[str, Any] = {"steps": {}, "evals": {}, "grad_norm_columns": []}
+
+    @property
+    def _run(self) -> RemoteRun:
+        run = self._ref()
+        if run is None:
+            raise PlaygroundError("this run has ended")
+        return run
+
+    def update(self, curves: dict[str, Any]) -> None:
+        self._curves = curves
+
+    def __len__(self) -> int:
+        return int(self._run.state.get("history_rows", 0))
+
+    def downsample(self, n: int = 400, columns=None) -> dict[str, np.ndarray]:
+        steps = self._curves["steps"]
+        names = ["step", *(columns or [c for c in steps if c != "step"])]
+        empty = np.zeros(0)
+        return {c: steps.get(c, empty) for c in names}
+
+    @property
+    def evals(self) -> _Columns:
+        return _Columns(self._curves["evals"])
+
+    @property
+    def grad_norm_columns(self) -> list[str]:
+        return list(self._curves["grad_norm_columns"])
+
+    def to_csv(self) -> str:
+        return self._run.call("history_csv")
+
+
+class _Columns:
+    """A few named columns of equal length (the evaluations of the last refresh)."""
+
+    def __init__(self, data: dict[str, np.ndarray]) -> None:
+        self._data = data
+
+    def __len__(self) -> int:
+        return len(self._data.get("step", ()))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._data[name]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._data)
+
+
+class _View:
+    """Part of a run's interface that reads from the worker; holds the run weakly."""
+
+    def __init__(self, run: RemoteRun) -> None:
+        self._ref = weakref.ref(run)
+
+    @property
+    def _run(self) -> RemoteRun:
+        run = self._ref()
+        if run is None:
+            raise PlaygroundError("this run has ended")
+        return run
+
+
+class _NetworkView(_View):
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """A copy of the weights as they are now in the worker."""
+        return self._run.call("params")
+
+    def n_params(self) -> int:
+        return int(self._run.state["n_params"])
+
+
+class _OptimizerView(_View):
+    @property
+    def lr(self) -> float:
+        return float(self._run.call("optimizer_settings")["lr"])
+
+    @property
+    def weight_decay(self) -> float:
+        return float(self._run.call("optimizer_settings")["weight_decay"])
+
+
+class RemoteRun:
+    """A run in a worker, seen from the web process."""
+
+    def __init__(self, executor: Any, future: Any, actor: Any, worker: str, dataset: Any) -> None:
+        self._executor = executor
+        self._future = future
+        self._actor = actor
+        self.worker = worker
+        self.dataset = dataset
+        self.closed = False
+        self.notice: str | None = None
+        self.history = HistoryView(self)
+        self.network = _NetworkView(self)
+        self.optimizer = _OptimizerView(self)
+        self._inflight: Any = None
+        self._answers: dict[tuple, tuple[int, Any]] = {}
+        self._snapshot: dict | None = None
+        self._snapshot_time = time.monotonic()
+        self.last_tick: dict[str, Any] = {}
+        self.state: dict[str, Any] = {}
+        self.state = self._wait(self._actor.state())
+
+    # ------------------------------------------------------------------ mirrored state
+
+    @property
+    def step_count(self) -> int:
+        return int(self.state["step_count"])
+
+    @property
+    def epoch(self) -> float:
+        return float(self.state["epoch"])
+
+    @property
+    def diverged(self) -> bool:
+        return bool(self.state["diverged"])
+
+    @property
+    def healthy_step(self) -> int | None:
+        return self.state["healthy_step"]
+
+    @property
+    def config(self):
+        return self.state["config"]
+
+    @property
+    def train_config(self):
+        return self.state["train_config"]
+
+    @property
+    def kind(self) -> str:
+        return "text" if self.dataset.kind == "text" else "series"
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind == "text"
+
+    # ------------------------------------------------------------------ refreshes
+
+    def begin_tick(self, max_steps: int, wants: dict[str, Any]) -> None:
+        """Ask for a turn of training and the arrays in ``wants``; returns at once."""
+        if self._inflight is not None or self.closed:
+            return
+        wants = dict(wants)
+        if time.monotonic() - self._snapshot_time > SNAPSHOT_SECONDS:
+            wants["snapshot"] = True
+        budget = self._executor.budget(self.worker)
+        try:
+            future = self._actor.tick(budget, int(max_steps), wants)
+        except Exception as exc:  # the worker is known to be gone: come back elsewhere first
+            if not _worker_lost(exc):
+                raise
+            self._recover(exc)
+            future = self._actor.tick(self._executor.budget(self.worker), int(max_steps), wants)
+        self._inflight = (future, wants)
+
+    @property
+    def ticking(self) -> bool:
+        return self._inflight is not None
+
+    def collect(self, timeout: float) -> dict[str, Any] | None:
+        """The result of the refresh in flight if it arrives within ``timeout`` seconds."""
+        if self._inflight is None:
+            return None
+        future, _ = self._inflight
+        try:
+            out = future.result(timeout=timeout)
+        except BaseException as exc:
+            if type(exc).__name__ == "TimeoutError" and not _worker_down(self):
+                return None
+            self._inflight = None
+            if isinstance(exc, PlaygroundError):
+                raise
+            self._recover(exc)
+            return None
+        self._inflight = None
+        self._absorb(out)
+        return out
+
+    def _absorb(self, out: dict[str, Any]) -> None:
+        self.state = out["state"]
+        step = self.step_count
+        if "curves" in out:
+            self.history.update(out["curves"])
+        for name in ("pred", "internals"):
+            for args, value in out.get(name, {}).items():
+                self._answers[(name, *args)] = (step, value)
+        if "sample" in out:
+            self._answers[("sample_line",)] = (step, out["sample"])
+        if "eval" in out:
+            self._answers[("eval",)] = (step, out["eval"])
+        if "snapshot" in out:
+            self._snapshot, self._snapshot_time = out["snapshot"], time.monotonic()
+        self.last_tick = out
+
+    def answer(self, *key: Any) -> Any:
+        """A value the last refresh brought for the current weights, or None."""
+        hit = self._answers.get(key)
+        return hit[1] if hit is not None and hit[0] == self.step_count else None
+
+    def finish(self, timeout: float = CALL_TIMEOUT) -> None:
+        """Wait for the refresh in flight (if any): afterwards the state is the final one."""
+        if self._inflight is not None:
+            self.collect(timeout)
+
+    # ------------------------------------------------------------------ calls
+
+    def _wait(self, future: Any, timeout: float = CALL_TIMEOUT) -> Any:
+        return future.result(timeout=timeout)
+
+    def call(self, name: str, *args: Any, **kw: Any) -> Any:
+        if self.closed:
+            raise PlaygroundError("this run has ended (it was reset or replaced); use the current one")
+        self.finish()
+        try:
+            result, state = self._wait(self._actor.call(name, *args, **kw))
+        except PlaygroundError:
+            raise
+        except BaseException as exc:
+            if not _worker_lost(exc):
+                raise
+            self._recover(exc)
+            result, state = self._wait(self._actor.call(name, *args, **kw))
+        self.state = state
+        return result
+
+    def evaluate(self, *, train: bool = True, max_windows: int | None = None) -> dict[str, Any]:
+        return self.call("evaluate", train=train, max_windows=max_windows)
+
+    def predictions(self, split: str = "val", max_points: int | None = None):
+        hit = self.answer("pred", split, max_points)
+        return hit if hit is not None else self.call("predictions", split, max_points=max_points)
+
+    def internals(self, split: str = "val", index: int = 0):
+        hit = self.answer("internals", split, int(index))
+        return hit if hit is not None else self.call("internals", split, int(index))
+
+    def sample_line(self, n: int, temperature: float) -> str:
+        hit = self.answer("sample_line")
+        return hit if hit is not None else self.call("sample", n=n, temperature=temperature)
+
+    def forecast(self, n: int):
+        return self.call("forecast", n)
+
+    def sample(self, n: int = 200, temperature: float = 1.0, prime: str = "") -> str:
+        return self.call("sample", n=n, temperature=temperature, prime=prime)
+
+    def next_char_probs(self, prefix: str, k: int = 10):
+        return self.call("next_char_probs", prefix, k=k)
+
+    def save(self) -> bytes:
+        return self.call("save")
+
+    def apply_live(self, train: Any) -> None:
+        self.call("apply_live", train)
+
+    def roll_back(self) -> int:
+        self._answers.clear()
+        return self.call("roll_back")
+
+    def divergence_advice(self) -> dict[str, Any]:
+        return self.call("divergence_advice")
+
+    def step(self) -> dict[str, Any]:
+        return self.call("step")
+
+    def run(self, n: int, *, stop_on_divergence: bool = True) -> list[dict[str, Any]]:
+        return self.call("run", n, stop_on_divergence=stop_on_divergence)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _recover(self, exc: BaseException) -> None:
+        """Start this run again on another worker, from its last snapshot if there is one."""
+        lost = self.worker
+        snap = self._snapshot
+        cfg, train = self.config, self.train_config
+        replacement = self._executor.start(self.dataset, cfg, train, snapshot=snap, avoid=lost)
+        self._future, self._actor, self.worker = replacement._future, replacement._actor, replacement.worker
+        replacement.closed = True  # its actor now belongs to this run
+        replacement._future = None
+        self.state = self._wait(self._actor.state())
+        self._answers.clear()
+        back = (
+            f"went back to step {self.step_count:,}, its last snapshot"
+            if snap
+            else "started again from step 0"
+        )
+        self.notice = f"A training worker stopped ({type(exc).__name__}); this run {back}."
+
+    def close(self) -> None:
+        """Release the actor now (it is released anyway when this object is garbage collected)."""
+        self.closed = True
+        self._inflight = None
+        actor, self._actor = self._actor, None
+        future, self._future = self._future, None
+        # Both the run's future and the actor handle's own one hold the actor's key; released now,
+        # the worker drops the trainer at once rather than when a garbage collection gets to them.
+        for f in (future, getattr(actor, "_future", None)):
+            if f is not None:
+                with contextlib.suppress(Exception):  # the client may be closed already at exit
+                    f.release()
+
+    def __del__(self) -> None:
+        if not getattr(self, "closed", True):
+            self.close()
+
+
+def _worker_down(run: RemoteRun) -> bool:
+    """Whether the run's worker has left the cluster (a refresh that timed out is then lost)."""
+    try:
+        return run.worker not in run._executor.client.scheduler_info()["workers"]
+    except Exception:
+        return True
