@@ -26,6 +26,7 @@ run: $(VENV)/.runtime-installed
 
 test: $(VENV)/.dev-installed
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_haproxy.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(PY) -m pytest

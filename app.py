@@ -4,46 +4,60 @@ The entry point sets up the page, carries out what the buttons of the last run a
 the pages and runs the current one. The training fragment (dashboard.live) is drawn by the
 Train page with its live charts, and here, before every other page, with the sidebar status
 only, so training goes on whichever page is open.
+
+Everything runs under ``if __name__ == "__main__"``: while Streamlit runs this script it is the
+process's ``__main__`` module, and the Dask worker processes of the local cluster, started with
+multiprocessing's "spawn", import ``__main__`` again; for them this file must do nothing.
 """
 
-import streamlit as st
 
-from dashboard import actions, live, session
+def main() -> None:
+    import streamlit as st
 
-st.set_page_config(
-    page_title="RNN Playground",
-    page_icon="🔁",
-    layout="wide",
-    initial_sidebar_state="expanded",
-    menu_items={"About": "RNN Playground: recurrent networks written from scratch in NumPy, trained live."},
-)
+    from dashboard import actions, live, session
 
-sess = session.get()
-sess.live_drawn = False
-actions.apply_requests()
+    st.set_page_config(
+        page_title="RNN Playground",
+        page_icon="🔁",
+        layout="wide",
+        initial_sidebar_state="expanded",
+        menu_items={
+            "About": "RNN Playground: recurrent networks written from scratch in NumPy, trained live."
+        },
+    )
 
-# URL paths differ from the file names on purpose: Streamlit still runs a script named after a
-# file in pages/ directly when a request names it before st.navigation has run in the process
-# (the legacy pages-folder mode), which would skip this entry point and its session set-up.
-train = st.Page("pages/train.py", title="Train", icon=":material/school:", url_path="training", default=True)
-page = st.navigation(
-    [
-        train,
-        st.Page("pages/data.py", title="Data", icon=":material/table_chart:", url_path="dataset"),
-        st.Page("pages/predict.py", title="Predict", icon=":material/insights:", url_path="predictions"),
-        st.Page("pages/model.py", title="Model", icon=":material/save:", url_path="model-files"),
-    ]
-)
-st.sidebar.markdown("### RNN Playground")
-sess.status_slot = st.sidebar.container()
+    sess = session.get()
+    sess.live_drawn = False
+    actions.apply_requests()
 
-if page is not train:
-    # Status only, drawn before the notices and the page: the sidebar then names the data and
-    # model this run uses (just changed on the Data or Model page, say) as soon as the notice
-    # saying so shows, instead of lagging behind while the page draws its previews.
-    live.run(charts=False)
+    # URL paths differ from the file names on purpose: Streamlit still runs a script named after a
+    # file in pages/ directly when a request names it before st.navigation has run in the process
+    # (the legacy pages-folder mode), which would skip this entry point and its session set-up.
+    train = st.Page(
+        "pages/train.py", title="Train", icon=":material/school:", url_path="training", default=True
+    )
+    page = st.navigation(
+        [
+            train,
+            st.Page("pages/data.py", title="Data", icon=":material/table_chart:", url_path="dataset"),
+            st.Page("pages/predict.py", title="Predict", icon=":material/insights:", url_path="predictions"),
+            st.Page("pages/model.py", title="Model", icon=":material/save:", url_path="model-files"),
+        ]
+    )
+    st.sidebar.markdown("### RNN Playground")
+    sess.status_slot = st.sidebar.container()
 
-for level, text in sess.take_flashes():
-    getattr(st, level)(text)
+    if page is not train:
+        # Status only, drawn before the notices and the page: the sidebar then names the data and
+        # model this run uses (just changed on the Data or Model page, say) as soon as the notice
+        # saying so shows, instead of lagging behind while the page draws its previews.
+        live.run(charts=False)
 
-page.run()
+    for level, text in sess.take_flashes():
+        getattr(st, level)(text)
+
+    page.run()
+
+
+if __name__ == "__main__":
+    main()

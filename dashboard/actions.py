@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dashboard import session, sources
+from dashboard import charts, engine, session, sources
 from dashboard.engine import executor
 from dashboard.guard import guarded
 from dashboard.session import Run, Session
 from dashboard.sources import sine
 from rnn_core.config import RunSettings, SineSettings
+from rnn_core.errors import PlaygroundError
 from rnn_core.settings import SCHEMA
 
 DEFAULT_SPEC = sine.spec(SineSettings())
@@ -57,9 +58,27 @@ def build_run(sess: Session, settings: RunSettings, spec=None) -> str | None:
         return err
     sess.data_spec = spec
     release(sess)
+    tr.owner = engine.session_id()
     sess.runs = [Run(trainer=tr, built=settings)]
+    _prime(sess)
     sess.state.rate_log, sess.state.last_rate = [], None
     return None
+
+
+def _prime(sess: Session) -> None:
+    """The first page of a new run in one call to its worker: an exact evaluation, the curves and
+    the arrays of the Train page's charts."""
+    run = sess.run
+    tr = run.trainer
+    wants = {"eval": "exact", "curves": charts.CURVE_POINTS, "internals": (sess.view.split, sess.view.window)}
+    if tr.dataset.kind != "text":
+        wants["pred"] = charts.LIVE_PRED_MAX
+    try:
+        tr.prime(wants)
+    except PlaygroundError:  # the window picked for the old data does not exist in the new one
+        sess.view.window = 0
+        tr.prime({**wants, "internals": (sess.view.split, 0)})
+    run.last_eval = tr.answer("eval")
 
 
 def release(sess: Session) -> None:
@@ -106,7 +125,9 @@ def _apply_model(sess: Session, name: str, content: bytes) -> None:
         return
     built = RunSettings.from_configs(tr.config, tr.train_config, int(ds.seq_len))
     release(sess)
+    tr.owner = engine.session_id()
     sess.runs = [Run(trainer=tr, built=built)]
+    _prime(sess)
     sess.settings = built
     sess.state.rate_log, sess.state.last_rate = [], None
     sess.flash("success", f"Loaded {name}: {load_note(tr)}")

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from dashboard import controls, figures, session
+from dashboard import controls, engine, figures, session
 from dashboard.format import x_label
 from dashboard.session import Run
 from rnn_core.cells import cell_spec
@@ -29,6 +29,10 @@ CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "sel
 
 REFRESH = {"loss": 0.0, "pred": 0.5, "accuracy": 0.5, "sample": 1.0, "internals": 1.0, "grads": 1.0}
 """Seconds between rebuilds of each live chart while training runs (0 = every refresh)."""
+
+BUSY_SLOWDOWN, BUSY_MIN_EVERY = 3.0, 1.0
+"""While the server has more runs than worker cores, each live chart is rebuilt at most every
+``max(BUSY_SLOWDOWN x its own interval, BUSY_MIN_EVERY)`` seconds."""
 
 HEATMAP_UNITS, HEATMAP_STEPS = 128, 400
 """Largest heatmap drawn: the first units and the last time steps of a window beyond this."""
@@ -50,6 +54,10 @@ def live_figure(run: Run, name: str, view: tuple, build, *, every: float):
     hit = run.memo.get(f"fig:{name}")
     now = time.perf_counter()
     moving = session.get().state.moving
+    if moving and engine.executor().busy():
+        # Runs share the server: every browser redraws less often, which leaves the cores to
+        # the training and to the pages of new visitors.
+        every = max(every * BUSY_SLOWDOWN, BUSY_MIN_EVERY)
     if hit is not None:
         old_version, old_view, fig, at, cost = hit
         if old_view == view and (old_version == run.version or (moving and now - at < max(every, 5 * cost))):

@@ -12,24 +12,67 @@ Configured by environment variables, read once per server:
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
+import time
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from rnn_core.executor import DEFAULT_MAX_RUNS, Executor
+
+REAP_SECONDS = 5.0
+"""How often the runs of ended browser sessions are looked for and released."""
+
+log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
 def executor() -> Executor:
     workers = os.environ.get("RNN_PLAYGROUND_WORKERS", "").strip()
     in_process = workers == "threads"
-    return Executor(
+    ex = Executor(
         os.environ.get("RNN_PLAYGROUND_SCHEDULER") or None,
         workers=1 if in_process else (int(workers) if workers else None),
         processes=not in_process,
         max_runs=int(os.environ.get("RNN_PLAYGROUND_MAX_RUNS", DEFAULT_MAX_RUNS)),
     )
+    threading.Thread(target=_reap, args=(ex,), name="rnn-playground-reaper", daemon=True).start()
+    return ex
+
+
+def session_id() -> str | None:
+    """The browser session this script run serves (None outside a running server)."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
+def _session_exists(runtime: Runtime, sid: str) -> bool:
+    # A session whose tab was closed stays for server.disconnectedSessionTTL seconds, in case the
+    # tab reconnects; after that Streamlit forgets it, and its runs are released here.
+    manager = getattr(runtime, "_session_mgr", None)
+    if manager is not None and hasattr(manager, "get_session_info"):
+        return manager.get_session_info(sid) is not None
+    return runtime.is_active_session(sid)
+
+
+def _reap(ex: Executor) -> None:
+    """Release the runs whose browser session has ended (tab closed, session timed out)."""
+    while True:
+        time.sleep(REAP_SECONDS)
+        if not Runtime.exists():
+            continue
+        try:
+            runtime = Runtime.instance()
+            for run in ex.live_runs():
+                owner = getattr(run, "owner", None)
+                if owner is not None and not _session_exists(runtime, owner):
+                    run.close()
+        except Exception:  # never let the reaper die; say why in the server log
+            log.exception("releasing the runs of ended sessions failed")
 
 
 def replica_name() -> str:

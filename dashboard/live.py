@@ -20,7 +20,7 @@ import time
 import streamlit as st
 
 from dashboard import charts as charts_module
-from dashboard import session, status
+from dashboard import engine, session, status
 from dashboard.sections import train as train_section
 from dashboard.session import Run, Session
 from rnn_core.errors import PlaygroundError
@@ -33,10 +33,20 @@ sharing a worker take equal turns), so a slow turn delays the numbers, never the
 EVAL_MIN_INTERVAL = 0.4
 """Seconds between evaluations while training (they cost forward passes over both splits)."""
 
+EVAL_COST_RATIO = 10
+"""While training runs, an evaluation waits at least this many times its own cost after the last
+one, so that evaluating never takes more than about a tenth of a run's training time."""
+
 LIVE_EVAL_WINDOWS = 3000
 """Most windows per split scored by an evaluation while training runs. On a long series the
 validation metric is then an estimate on an evenly spaced sample (marked as such); paused, it
 is exact again."""
+
+FIRST_TURN = 0.05
+"""Seconds of training in the first turn after Start (later turns get the executor's budget)."""
+
+BUSY_RUN_EVERY = 0.75
+"""Seconds between refreshes while the server has more runs than worker cores."""
 
 ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0}
 """Seconds between fresh chart arrays while training (the loss curves come with every turn)."""
@@ -49,7 +59,7 @@ def _wants(sess: Session, run: Run, charts: bool) -> dict:
     and, on the Train page, the arrays of the open charts when theirs are due."""
     now = time.perf_counter()
     wants: dict = {}
-    if now - run.last_eval_time >= max(EVAL_MIN_INTERVAL, 3 * run.eval_seconds):
+    if now - run.last_eval_time >= max(EVAL_MIN_INTERVAL, EVAL_COST_RATIO * run.eval_seconds):
         wants["eval"], wants["eval_windows"] = "estimate", LIVE_EVAL_WINDOWS
         run.last_eval_time = now
     if not charts:
@@ -74,7 +84,7 @@ def _absorb(sess: Session, run: Run, out: dict | None) -> None:
     tr = run.trainer
     if "eval" in out:
         run.last_eval = out["eval"]
-        run.eval_seconds = 0.0
+        run.eval_seconds = float(out.get("eval_seconds", 0.0))
     if out.get("divergence"):
         sess.set_mode("paused")
         run.divergence = out["divergence"]
@@ -93,18 +103,30 @@ def train_tick(sess: Session, *, charts: bool = False) -> int:
     tr = run.trainer
     before = tr.step_count
     try:
-        out = tr.collect(WAIT_SECONDS if sess.state.moving else 60.0)
-        _absorb(sess, run, out)
+        if sess.state.moving:
+            tr.collect(WAIT_SECONDS)
+        else:
+            tr.finish()  # paused: the turns still in flight land, and the numbers are final
+        for out in tr.take_results():
+            _absorb(sess, run, out)
         if tr.notice:
             sess.flash("warning", tr.notice)
             tr.notice = None
-        if sess.state.moving and not tr.ticking:
-            stepping = sess.state.mode == "stepping"
-            cap = sess.state.pending_steps if stepping else (train_section.steps_per_refresh(sess) or 10**9)
-            tr.begin_tick(cap, _wants(sess, run, charts))
-            # Wait a little for this turn too: when the worker is free it is back within its
-            # budget and the next refresh draws it; when not, the next refresh picks it up.
-            _absorb(sess, run, tr.collect(WAIT_SECONDS))
+        if sess.state.mode == "running":
+            cap = train_section.steps_per_refresh(sess) or 10**9
+            if not sess.state.rate_log and not tr.ticking:
+                # Just started: a short first turn, so the first steps show at once.
+                tr.begin_tick(cap, _wants(sess, run, charts), budget=FIRST_TURN)
+            while tr.begin_tick(cap, _wants(sess, run, charts)):
+                pass  # keeps a second turn queued behind the first, so the worker never waits
+        elif sess.state.mode == "stepping" and not tr.ticking:
+            tr.begin_tick(sess.state.pending_steps, _wants(sess, run, charts))
+        if tr.step_count == before and tr.ticking:
+            # Nothing landed yet in this refresh (just started, or a Step): wait a little for the
+            # first turn, so that the first step shows at once; the next turn is queued already.
+            tr.collect(WAIT_SECONDS)
+            for out in tr.take_results():
+                _absorb(sess, run, out)
     except Exception as exc:
         # Not a user-fixable problem: stop training, keep the run, say so without a traceback.
         log.exception("training turn failed")
@@ -171,4 +193,8 @@ def run(*, charts: bool) -> None:
         return
     sess.live_drawn = True
     interval = sess.run_every()
+    if interval is not None and engine.executor().busy():
+        # Runs share cores: a turn comes back about twice a second, so refreshing more often
+        # would only send the same charts again and cost the server time.
+        interval = BUSY_RUN_EVERY
     st.fragment(run_every=interval)(_tick)(charts, interval)

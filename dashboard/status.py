@@ -23,6 +23,7 @@ def draw(slot) -> None:
         st.markdown(f"**Data** · {label}  \n{data_summary(sess.dataset)}")
         if tr is None:
             st.markdown("**Model** · none")
+            st.caption(engine.load_line())
             return
         icon = ":material/play_circle:" if sess.state.moving else ":material/pause_circle:"
         st.markdown(

@@ -91,8 +91,13 @@ class TrainerActor:
         tr = self.trainer
         out: dict[str, Any] = {}
         if wants.get("eval"):
-            windows = None if wants["eval"] == "exact" else int(wants.get("eval_windows", 3000))
-            out["eval"] = tr.evaluate(max_windows=windows)
+            exact = wants["eval"] == "exact"
+            windows = None if exact else int(wants.get("eval_windows", 3000))
+            t0 = time.perf_counter()
+            # While training runs, the validation split only: the training loss shown then is
+            # the recent minibatches' (it comes with the curves), which costs nothing to know.
+            out["eval"] = tr.evaluate(train=exact, max_windows=windows)
+            out["eval_seconds"] = time.perf_counter() - t0
         if wants.get("curves"):
             out["curves"] = curves(tr.history, int(wants["curves"]))
         if wants.get("pred") and tr.kind != "text":
@@ -250,7 +255,8 @@ class Executor:
                 TrainerActor, dataset, model, train, snapshot, model_file,
                 actor=True, workers=[worker], allow_other_workers=False, key=key, pure=False,
             )  # fmt: skip
-            actor = future.result(timeout=120)
+            with self.client.as_current():  # the actor handle binds to this client, not another
+                actor = future.result(timeout=120)
             run = RemoteRun(self, future, actor, worker, dataset)
             self._runs.add(run)
         return run

@@ -36,6 +36,11 @@ flag, which stays up from the first unhealthy step until a roll-back cuts the ro
 
 GRAD_NORM_PREFIX = "grad_norm/"
 
+MAX_STEP_ROWS, MAX_EVAL_ROWS = 40_000, 4_000
+"""Rows a history keeps at most (see :meth:`Table.append`): about 8 MB of step rows for a
+three-layer model, however long it trains. Beyond, older rows are thinned, and the history CSV
+then holds every step of the recent past and every 2nd, 4th, ... step before it."""
+
 
 class Table:
     """Columns of float64 values sharing one row count, grown by doubling.
@@ -49,7 +54,8 @@ class Table:
         Rows preallocated before the first doubling.
     """
 
-    def __init__(self, columns: Iterable[str] = (), capacity: int = 256) -> None:
+    def __init__(self, columns: Iterable[str] = (), capacity: int = 256, max_rows: int | None = None) -> None:
+        self.max_rows = max_rows
         self._capacity = max(int(capacity), 1)
         self._n = 0
         self._data: dict[str, np.ndarray] = {}
@@ -67,7 +73,13 @@ class Table:
             self._data[name] = new
 
     def append(self, row: Mapping[str, float]) -> None:
-        """Add one row; columns absent from ``row`` get NaN, new names become columns."""
+        """Add one row; columns absent from ``row`` get NaN, new names become columns.
+
+        At ``max_rows`` rows the older half is thinned to every other row first, so a long run's
+        history stays within a fixed size: recent rows at full resolution, older ones coarser.
+        """
+        if self.max_rows is not None and self._n >= self.max_rows:
+            self.thin()
         if self._n == self._capacity:
             self._grow()
         for name, value in row.items():
@@ -101,6 +113,16 @@ class Table:
             return {}
         return {name: float(col[self._n - 1]) for name, col in self._data.items()}
 
+    def thin(self) -> None:
+        """Keep every other row of the older half of the rows, and every row of the newer half."""
+        half = self._n // 2
+        keep = np.concatenate([np.arange(0, half, 2), np.arange(half, self._n)])
+        for col in self._data.values():
+            kept = col[keep]
+            col[: len(keep)] = kept
+            col[len(keep) : self._n] = np.nan
+        self._n = len(keep)
+
     def truncate(self, n: int) -> None:
         """Forget rows from index ``n`` on (used when a trainer restores a snapshot)."""
         n = max(0, min(int(n), self._n))
@@ -110,7 +132,7 @@ class Table:
 
     def copy(self) -> Table:
         """Deep copy holding only the filled rows (plus doubling headroom)."""
-        out = Table(capacity=max(self._n, 1) * 2)
+        out = Table(capacity=max(self._n, 1) * 2, max_rows=self.max_rows)
         out._n = self._n
         for name, col in self._data.items():
             new = np.full(out._capacity, np.nan)
@@ -154,8 +176,8 @@ class History:
     """
 
     def __init__(self, capacity: int = 256) -> None:
-        self.steps = Table(STEP_COLUMNS, capacity)
-        self.evals = Table(("step",), 64)
+        self.steps = Table(STEP_COLUMNS, capacity, max_rows=MAX_STEP_ROWS)
+        self.evals = Table(("step",), 64, max_rows=MAX_EVAL_ROWS)
 
     def record_step(self, metrics: Mapping[str, object]) -> None:
         """Append one step row from a :meth:`Trainer.step` result.

@@ -13,7 +13,9 @@ and then during refreshes) and :attr:`RemoteRun.notice` says so.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import threading
 import time
 import weakref
 from typing import Any
@@ -26,6 +28,9 @@ SNAPSHOT_SECONDS = 10.0
 """How often a training run sends its snapshot along with a refresh (for recovery)."""
 
 CALL_TIMEOUT = 60.0
+
+PIPELINE = 2
+"""Turns of training a run keeps in flight while it trains."""
 
 
 def _worker_lost(exc: BaseException) -> bool:
@@ -132,17 +137,21 @@ class RemoteRun:
     """A run in a worker, seen from the web process."""
 
     def __init__(self, executor: Any, future: Any, actor: Any, worker: str, dataset: Any) -> None:
+        self._lock = threading.RLock()  # a session's fragment and its page may run at once
         self._executor = executor
         self._future = future
         self._actor = actor
         self.worker = worker
         self.dataset = dataset
         self.closed = False
+        self.owner: str | None = None
+        """The caller's name for who this run belongs to (the web process: a browser session)."""
         self.notice: str | None = None
         self.history = HistoryView(self)
         self.network = _NetworkView(self)
         self.optimizer = _OptimizerView(self)
-        self._inflight: Any = None
+        self._inflight: collections.deque = collections.deque()
+        self._results: list[dict[str, Any]] = []
         self._answers: dict[tuple, tuple[int, Any]] = {}
         self._snapshot: dict | None = None
         self._snapshot_time = time.monotonic()
@@ -186,14 +195,22 @@ class RemoteRun:
 
     # ------------------------------------------------------------------ refreshes
 
-    def begin_tick(self, max_steps: int, wants: dict[str, Any]) -> None:
-        """Ask for a turn of training and the arrays in ``wants``; returns at once."""
-        if self._inflight is not None or self.closed:
-            return
+    def _begin_tick_unlocked(
+        self, max_steps: int, wants: dict[str, Any], budget: float | None = None
+    ) -> bool:
+        """Ask for a turn of training and the arrays in ``wants``; returns at once, False when
+        :data:`PIPELINE` turns are already in flight.
+
+        A second turn waits in the worker's queue while the first trains, so the worker goes
+        straight on from one to the next instead of idling while the page draws and the browser
+        asks again."""
+        if len(self._inflight) >= PIPELINE or self.closed:
+            return False
         wants = dict(wants)
         if time.monotonic() - self._snapshot_time > SNAPSHOT_SECONDS:
             wants["snapshot"] = True
-        budget = self._executor.budget(self.worker)
+            self._snapshot_time = time.monotonic()
+        budget = self._executor.budget(self.worker) if budget is None else budget
         try:
             future = self._actor.tick(budget, int(max_steps), wants)
         except Exception as exc:  # the worker is known to be gone: come back elsewhere first
@@ -201,29 +218,44 @@ class RemoteRun:
                 raise
             self._recover(exc)
             future = self._actor.tick(self._executor.budget(self.worker), int(max_steps), wants)
-        self._inflight = (future, wants)
+        self._inflight.append(future)
+        return True
 
     @property
-    def ticking(self) -> bool:
-        return self._inflight is not None
+    def ticking(self) -> int:
+        """Turns in flight."""
+        return len(self._inflight)
 
-    def collect(self, timeout: float) -> dict[str, Any] | None:
-        """The result of the refresh in flight if it arrives within ``timeout`` seconds."""
-        if self._inflight is None:
+    def _collect_unlocked(self, timeout: float) -> dict[str, Any] | None:
+        """The result of the oldest turn in flight if it arrives within ``timeout`` seconds."""
+        if not self._inflight:
             return None
-        future, _ = self._inflight
+        future = self._inflight[0]
         try:
             out = future.result(timeout=timeout)
         except BaseException as exc:
             if type(exc).__name__ == "TimeoutError" and not _worker_down(self):
                 return None
-            self._inflight = None
+            self._inflight.clear()
             if isinstance(exc, PlaygroundError):
                 raise
             self._recover(exc)
             return None
-        self._inflight = None
+        self._inflight.popleft()
         self._absorb(out)
+        self._results.append(out)
+        return out
+
+    def _prime_unlocked(self, wants: dict[str, Any]) -> None:
+        """Fetch what a first page shows (``wants`` as for a turn) in one call, without training:
+        one wait in the worker's queue instead of one per chart."""
+        self.finish()
+        out = self._wait(self._actor.tick(0.0, 0, dict(wants)))
+        self._absorb(out)
+
+    def take_results(self) -> list[dict[str, Any]]:
+        """The turns collected since the last call (by refreshes or by calls that waited)."""
+        out, self._results = self._results, []
         return out
 
     def _absorb(self, out: dict[str, Any]) -> None:
@@ -247,17 +279,22 @@ class RemoteRun:
         hit = self._answers.get(key)
         return hit[1] if hit is not None and hit[0] == self.step_count else None
 
-    def finish(self, timeout: float = CALL_TIMEOUT) -> None:
-        """Wait for the refresh in flight (if any): afterwards the state is the final one."""
-        if self._inflight is not None:
-            self.collect(timeout)
+    def _finish_unlocked(self, timeout: float = CALL_TIMEOUT) -> list[dict[str, Any]]:
+        """Wait for the turns in flight: afterwards the state is the final one. Their results."""
+        done = []
+        while self._inflight:
+            out = self.collect(timeout)
+            if out is None:
+                break
+            done.append(out)
+        return done
 
     # ------------------------------------------------------------------ calls
 
     def _wait(self, future: Any, timeout: float = CALL_TIMEOUT) -> Any:
         return future.result(timeout=timeout)
 
-    def call(self, name: str, *args: Any, **kw: Any) -> Any:
+    def _call_unlocked(self, name: str, *args: Any, **kw: Any) -> Any:
         if self.closed:
             raise PlaygroundError("this run has ended (it was reset or replaced); use the current one")
         self.finish()
@@ -316,6 +353,28 @@ class RemoteRun:
     def run(self, n: int, *, stop_on_divergence: bool = True) -> list[dict[str, Any]]:
         return self.call("run", n, stop_on_divergence=stop_on_divergence)
 
+    # Every operation that touches the turns in flight or the actor holds the run's lock.
+
+    def begin_tick(self, *args: Any, **kw: Any) -> bool:
+        with self._lock:
+            return self._begin_tick_unlocked(*args, **kw)
+
+    def collect(self, timeout: float) -> dict[str, Any] | None:
+        with self._lock:
+            return self._collect_unlocked(timeout)
+
+    def prime(self, wants: dict[str, Any]) -> None:
+        with self._lock:
+            self._prime_unlocked(wants)
+
+    def finish(self, timeout: float = CALL_TIMEOUT) -> list[dict[str, Any]]:
+        with self._lock:
+            return self._finish_unlocked(timeout)
+
+    def call(self, name: str, *args: Any, **kw: Any) -> Any:
+        with self._lock:
+            return self._call_unlocked(name, *args, **kw)
+
     # ------------------------------------------------------------------ lifecycle
 
     def _recover(self, exc: BaseException) -> None:
@@ -338,8 +397,12 @@ class RemoteRun:
 
     def close(self) -> None:
         """Release the actor now (it is released anyway when this object is garbage collected)."""
+        with self._lock:
+            self._close_unlocked()
+
+    def _close_unlocked(self) -> None:
         self.closed = True
-        self._inflight = None
+        self._inflight.clear()
         actor, self._actor = self._actor, None
         future, self._future = self._future, None
         # Both the run's future and the actor handle's own one hold the actor's key; released now,

@@ -339,7 +339,6 @@ class Trainer(TaskOperations):
             "task": self.task.snapshot(),
             "step_count": self.step_count,
             "samples_seen": self._samples_seen,
-            "rows": (len(self.history.steps), len(self.history.evals)),
             "losses": tuple(self._guard.losses),
         }
 
@@ -395,8 +394,7 @@ class Trainer(TaskOperations):
         if target is None:
             raise PlaygroundError("no healthy state is kept to roll back to; reset the model instead")
         self._put(target)
-        self.history.steps.truncate(target["rows"][0])
-        self.history.evals.truncate(target["rows"][1])
+        self.history.truncate_to_step(self.step_count)
         kept = tuple(s for s in self._guard.kept if s["step_count"] <= self.step_count)
         self._reset_guard(kept, target["losses"])
         return self.step_count

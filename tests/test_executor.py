@@ -70,7 +70,9 @@ def test_a_turn_trains_within_its_budget_and_brings_the_arrays_asked_for(executo
 
 
 def test_runs_spread_over_the_workers_and_are_released(executor):
-    before = sum(actors_per_worker(executor).values())
+    # Runs closed by earlier tests are released asynchronously: start from an empty cluster.
+    assert wait_for(lambda: sum(actors_per_worker(executor).values()) == 0)
+    before = 0
     runs = [executor.start(sine_dataset(), ModelConfig(hidden_size=4), TrainConfig()) for _ in range(4)]
     counts = actors_per_worker(executor)
     assert sum(counts.values()) == before + 4

@@ -118,3 +118,18 @@ def test_copy_is_independent_and_truncate_rewinds():
     assert len(c) == 10 and len(c.evals) == 2
     h.record_step(_step_row(6))
     assert h["step"][-1] == 6 and c["loss"][5] == pytest.approx(1 / 6)
+
+
+def test_a_long_history_stays_bounded_and_keeps_recent_rows_whole():
+    from rnn_core.history import Table
+
+    t = Table(("step",), capacity=8, max_rows=100)
+    for i in range(1, 1001):
+        t.append({"step": i})
+    steps = t["step"]
+    assert len(t) <= 100
+    assert steps[-1] == 1000 and steps[0] == 1  # the first and the newest rows survive
+    assert np.all(np.diff(steps) > 0)
+    tail = steps[-40:]
+    np.testing.assert_array_equal(tail, np.arange(961, 1001))  # the recent rows at full resolution
+    assert np.diff(steps[:10]).min() >= 2  # the oldest ones thinned

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import streamlit as st
 
 from dashboard import actions, callbacks, charts, controls, session
 from dashboard.format import finite, fmt, format_epoch
 from dashboard.session import Run, Session
 from rnn_core.settings import PRESETS, SCHEMA, group
+
+CURVE_TAIL = 20
+"""Minibatch losses averaged for the training-loss tile while training runs."""
 
 SPEED_CHOICES = ("1", "2", "5", "10", "20", "50", "100", "200", "500", "max")
 """Updates per refresh; "max" is as many as fit in the time budget of one refresh."""
@@ -85,7 +89,12 @@ def metrics_row(sess: Session, run: Run) -> None:
     c = [row.container(width=w) for w in (90, 90, 140, 205, 90)]
     c[0].metric("Step", tr.step_count, help="Optimizer steps (minibatch updates) so far.")
     c[1].metric("Epoch", format_epoch(tr.epoch), help="Passes over the training data.")
-    loss = fmt(ev["train_loss"], ".3g") if ev else "—"
+    train_loss = ev.get("train_loss") if ev else None
+    if train_loss is None:  # a live evaluation scores validation only: the recent minibatches
+        recent = tr.history.downsample(CURVE_TAIL, columns=["loss"])["loss"][-CURVE_TAIL:]
+        recent = recent[np.isfinite(recent)] if len(recent) else recent
+        train_loss = float(np.mean(recent)) if len(recent) else None
+    loss = fmt(train_loss, ".3g")
     c[2].metric("Training loss", loss, help="Loss on the training split.")
     base = ds.baselines or {}
     if ds.kind == "text":

@@ -81,6 +81,8 @@ def app_url() -> Iterator[str]:
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
+        # A closed tab's session (and its run in a worker) is dropped after this many seconds.
+        "--server.disconnectedSessionTTL", "3",
     ]  # fmt: skip
     # The served app starts its own local cluster of worker processes, as a user's server does.
     env = {k: v for k, v in os.environ.items() if k != "RNN_PLAYGROUND_WORKERS"}

@@ -47,10 +47,12 @@ def test_settings_and_the_running_model_survive_visiting_every_page(page: Page, 
     wait_until(lambda: step_count(page) > 5, 30, "training to start")
     for title in ("Data", "Predict", "Model", "Train", "Predict", "Train"):
         nav(page, title)
-        page.wait_for_timeout(700)
-        side = sidebar_text(page)
-        assert "GRU" in side and "20 units" in side, side
-        assert "running" in side, side
+        # The status is redrawn by each refresh; read it when one has landed.
+        wait_until(
+            lambda: all(w in sidebar_text(page) for w in ("GRU", "20 units", "running")),
+            15,
+            f"the sidebar on {title} to show the running GRU with 20 units",
+        )
     shot("back-on-train")
     assert "GRU" in shown(page, "Cell")
     expect(page.get_by_label("Hidden size", exact=True)).to_have_value("20")
@@ -81,3 +83,32 @@ def test_every_model_download_arrives(page: Page, goto, tmp_path):
     assert got["Weights (.npz)"].read_bytes()[:2] == b"PK"  # a zip archive, as .npz files are
     header = got["Training history (CSV)"].read_text().splitlines()[0]
     assert "loss" in header and "step" in header
+
+
+def runs_on_server(page: Page) -> int:
+    text = sidebar_text(page)
+    match = re.search(r"Server: .* · (\d+) runs? on (\d+) workers", text)
+    assert match, text
+    return int(match.group(1))
+
+
+def test_closing_a_tab_frees_its_run_in_the_workers(browser, page: Page, goto, app_url):
+    goto()
+
+    def count_after_a_refresh() -> int:
+        button(page, "Step").click()  # a refresh of this tab reads the server's count again
+        page.wait_for_timeout(400)
+        return runs_on_server(page)
+
+    # The tabs of earlier tests are closed: once their sessions have expired, this tab's run is
+    # the only one on the server.
+    wait_until(lambda: count_after_a_refresh() == 1, 60, "earlier tabs' runs to be released", poll=1.0)
+    other = browser.new_context(viewport={"width": 1200, "height": 900})
+    tab = other.new_page()
+    tab.goto(app_url)
+    expect(tab.get_by_role("heading", name="Train", level=1)).to_be_visible()
+    button(tab, "Step").click()
+    wait_until(lambda: step_count(tab) == 1, 20, "the other tab's step")
+    wait_until(lambda: count_after_a_refresh() == 2, 20, "the other tab's run to be counted")
+    other.close()
+    wait_until(lambda: count_after_a_refresh() == 1, 40, "the closed tab's run to be released", poll=1.0)

@@ -1,0 +1,1 @@
+"""Running the app as several web replicas behind HAProxy on one Dask cluster (see README.md)."""
