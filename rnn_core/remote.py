@@ -41,12 +41,11 @@ def _worker_lost(exc: BaseException) -> bool:
                     "StreamClosedError", "OSError", "ConnectionError"} or "orker" in str(exc)  # fmt: skip
 
 
-class HistoryView:
-    """The loss and gradient curves of the last refresh, in the shape the charts read."""
+class _View:
+    """Part of a run's interface that reads from the worker; holds the run weakly."""
 
     def __init__(self, run: RemoteRun) -> None:
         self._ref = weakref.ref(run)  # no cycle: a dropped run is freed (and its actor) at once
-        self._curves: dict[str, Any] = {"steps": {}, "evals": {}, "grad_norm_columns": []}
 
     @property
     def _run(self) -> RemoteRun:
@@ -54,6 +53,14 @@ class HistoryView:
         if run is None:
             raise PlaygroundError("this run has ended")
         return run
+
+
+class HistoryView(_View):
+    """The loss and gradient curves of the last refresh, in the shape the charts read."""
+
+    def __init__(self, run: RemoteRun) -> None:
+        super().__init__(run)
+        self._curves: dict[str, Any] = {"steps": {}, "evals": {}, "grad_norm_columns": []}
 
     def update(self, curves: dict[str, Any]) -> None:
         self._curves = curves
@@ -97,20 +104,6 @@ class _Columns:
     @property
     def columns(self) -> list[str]:
         return list(self._data)
-
-
-class _View:
-    """Part of a run's interface that reads from the worker; holds the run weakly."""
-
-    def __init__(self, run: RemoteRun) -> None:
-        self._ref = weakref.ref(run)
-
-    @property
-    def _run(self) -> RemoteRun:
-        run = self._ref()
-        if run is None:
-            raise PlaygroundError("this run has ended")
-        return run
 
 
 class _NetworkView(_View):
