@@ -112,3 +112,19 @@ def test_closing_a_tab_frees_its_run_in_the_workers(browser, page: Page, goto, a
     wait_until(lambda: count_after_a_refresh() == 2, 20, "the other tab's run to be counted")
     other.close()
     wait_until(lambda: count_after_a_refresh() == 1, 40, "the closed tab's run to be released", poll=1.0)
+
+
+def test_the_predict_page_says_which_step_it_shows_while_training_goes_on(page: Page, goto):
+    goto()
+    button(page, "Start").click()
+    wait_until(lambda: step_count(page) > 5, 30, "training to start")
+    nav(page, "Predict")
+
+    def caption_step() -> int:
+        text = page.get_by_text(re.compile(r"^Model at step")).first.inner_text()
+        return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
+
+    first = caption_step()
+    wait_until(lambda: caption_step() > first, 15, "the Predict page's step to follow training")
+    nav(page, "Train")
+    button(page, "Pause").click()
