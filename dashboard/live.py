@@ -172,13 +172,10 @@ def _tick(charts: bool, interval: float | None) -> None:
     # Draw first, then train: Streamlit dims a fragment's elements until they are sent again, so
     # drawing at the start keeps the charts crisp while the steps run (they show the state as of
     # the previous tick, a fraction of a second old).
-    t0 = time.perf_counter()
     if sess.status_slot is not None:
         status.draw(sess.status_slot)
     if charts:
         train_section.live_panels()
-    if run is not None:
-        run.draw_seconds = time.perf_counter() - t0
     train_tick(sess, charts=charts)
     if interval is not None and sess.run_every() is None:
         # Training stopped by itself (divergence, Step ×N done): one full rerun switches the

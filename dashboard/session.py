@@ -93,7 +93,6 @@ class Run:
     last_eval: dict | None = None
     last_eval_time: float = 0.0
     eval_seconds: float = 0.0
-    draw_seconds: float = 0.0
     memo: dict[str, Any] = field(default_factory=dict)
     sample: tuple[str | None, str | None] | None = None
     divergence: dict | None = None

@@ -34,6 +34,9 @@ round, so a refresh waits at most about this long for its result."""
 MIN_BUDGET, MAX_BUDGET = 0.04, 0.3
 """Bounds of one turn's training budget (seconds)."""
 
+WORKERS_TTL = 2.0
+"""Seconds a list of the cluster's workers is reused before the scheduler is asked again."""
+
 DEFAULT_MAX_RUNS = 48
 """Live runs one web server accepts before saying it is full (``RNN_PLAYGROUND_MAX_RUNS``)."""
 
@@ -186,6 +189,7 @@ class Executor:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._runs: weakref.WeakSet = weakref.WeakSet()
+        self._workers_seen: tuple[float, list[str]] | None = None
         threading.Thread(target=self._connect, name="rnn-playground-dask", daemon=True).start()
 
     def _connect(self) -> None:
@@ -218,7 +222,13 @@ class Executor:
         return self._client
 
     def workers(self) -> list[str]:
-        return sorted(self.client.scheduler_info()["workers"])
+        """The cluster's worker addresses, asked of the scheduler at most every
+        :data:`WORKERS_TTL` seconds: every refresh and chart reads the load, and a round trip to
+        the scheduler for each would sit on the page's path."""
+        now = time.monotonic()
+        if self._workers_seen is None or now - self._workers_seen[0] > WORKERS_TTL:
+            self._workers_seen = (now, sorted(self.client.scheduler_info()["workers"]))
+        return list(self._workers_seen[1])
 
     def live_runs(self) -> list[Any]:
         return [r for r in list(self._runs) if not r.closed]

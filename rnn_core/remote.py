@@ -413,6 +413,6 @@ class RemoteRun:
 def _worker_down(run: RemoteRun) -> bool:
     """Whether the run's worker has left the cluster (a refresh that timed out is then lost)."""
     try:
-        return run.worker not in run._executor.client.scheduler_info()["workers"]
+        return run.worker not in run._executor.workers()
     except Exception:
         return True
