@@ -22,7 +22,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 
 run: $(VENV)/.runtime-installed
 	@echo "RNN Playground: open http://localhost:$(PORT) in a browser (Ctrl+C stops the server)"
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run serve.py --server.port $(PORT)
 
 test: $(VENV)/.dev-installed
 	bash scripts/ensure_chromium.sh

@@ -1,6 +1,6 @@
 """How the live dashboard performs in a real browser, next to the bare trainer.
 
-Starts ``streamlit run app.py`` on a free port, drives Debian's Chromium with Playwright and prints:
+Starts ``streamlit run serve.py`` on a free port, drives Debian's Chromium with Playwright and prints:
 
 - time from starting the server to a usable page (the Start button can be clicked), target < 5 s;
 - training throughput while the charts update (steps/s read from the page's Step metric) next to
@@ -84,7 +84,7 @@ def headless_throughput(seconds: float) -> float:
 
 def start_server(port: int) -> subprocess.Popen:
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "streamlit", "run", "serve.py",
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",

@@ -1,6 +1,6 @@
 """What the load and soak benchmarks share: the server, the browser, reading the page, /proc.
 
-The server is ``python -m streamlit run app.py`` on a free loopback port, as in
+The server is ``python -m streamlit run serve.py`` on a free loopback port, as in
 ``browser_bench.py``; the browser is Debian's Chromium (``CHROMIUM`` overrides the path) driven by
 Playwright through ``executable_path``. One browser context is one Streamlit session. The page is
 read with one small script per read (:data:`STATE_JS`) rather than through locators, so a read
@@ -150,7 +150,7 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """One ``streamlit run app.py`` on a free loopback port; its output goes to a log file."""
+    """One ``streamlit run serve.py`` on a free loopback port; its output goes to a log file."""
 
     extra: list[str] = field(default_factory=list)
     port: int = 0
@@ -170,7 +170,7 @@ class Server:
         self.port = free_port()
         self.log_path = Path(tempfile.mkdtemp(prefix="rnn-bench-")) / "streamlit.log"
         cmd = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
+            sys.executable, "-m", "streamlit", "run", "serve.py",
             "--server.port", str(self.port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none", *self.extra,

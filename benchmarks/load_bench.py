@@ -1,6 +1,6 @@
 """How one server holds up with several browser sessions training at once, and alone.
 
-Starts one ``streamlit run app.py`` (headless, on a free loopback port), waits for
+Starts one ``streamlit run serve.py`` (headless, on a free loopback port), waits for
 ``/_stcore/health``, drives Debian's Chromium with Playwright (one browser context per session)
 and prints, all from the same run:
 

@@ -1,6 +1,6 @@
 """Memory of one server over a long run with sessions training and moving between pages.
 
-Starts one ``streamlit run app.py`` (headless, loopback, with a short
+Starts one ``streamlit run serve.py`` (headless, loopback, with a short
 ``server.disconnectedSessionTTL``), opens ``--sessions`` (4) browser contexts in Debian's
 Chromium, presses Start in each, and then, for ``--minutes`` (30):
 

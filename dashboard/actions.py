@@ -179,6 +179,10 @@ def apply_requests() -> None:
     """Carry out what buttons asked for since the last run; make sure a run exists."""
     sess = session.get()
     req = sess.requests
+    if sess.run is not None and not sess.state.moving and sess.run.trainer.moving:
+        # Paused (or Reset, new data...) since the last run: stop the worker's training before
+        # anything reads the weights, so that everything this run draws shows the same step.
+        guarded("stop training", sess.run.trainer.halt)
     if sess.data_spec is None:
         sess.data_spec = DEFAULT_SPEC
     spec, req.data = req.data, None

@@ -18,7 +18,6 @@ import socket
 import threading
 import time
 
-import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -30,17 +29,34 @@ REAP_SECONDS = 5.0
 log = logging.getLogger(__name__)
 
 
-@st.cache_resource(show_spinner=False)
+_executor: list[Executor] = []
+_executor_lock = threading.Lock()
+
+
 def executor() -> Executor:
-    workers = os.environ.get("RNN_PLAYGROUND_WORKERS", "").strip()
-    in_process = workers == "threads"
-    ex = Executor(
-        os.environ.get("RNN_PLAYGROUND_SCHEDULER") or None,
-        workers=1 if in_process else (int(workers) if workers else None),
-        processes=not in_process,
-        max_runs=int(os.environ.get("RNN_PLAYGROUND_MAX_RUNS", DEFAULT_MAX_RUNS)),
-    )
-    threading.Thread(target=_reap, args=(ex,), name="rnn-playground-reaper", daemon=True).start()
+    """The server's executor, made by the first caller (``serve.py`` at start-up, or the first
+    session's script run under ``streamlit run app.py``); its cluster connects in the
+    background."""
+    with _executor_lock:
+        if not _executor:
+            workers = os.environ.get("RNN_PLAYGROUND_WORKERS", "").strip()
+            in_process = workers == "threads"
+            ex = Executor(
+                os.environ.get("RNN_PLAYGROUND_SCHEDULER") or None,
+                workers=1 if in_process else (int(workers) if workers else None),
+                processes=not in_process,
+                max_runs=int(os.environ.get("RNN_PLAYGROUND_MAX_RUNS", DEFAULT_MAX_RUNS)),
+            )
+            threading.Thread(target=_reap, args=(ex,), name="rnn-playground-reaper", daemon=True).start()
+            _executor.append(ex)
+        return _executor[0]
+
+
+def start() -> Executor:
+    """Make the executor and wait until its cluster has workers (``serve.py``, before the server
+    answers its first request)."""
+    ex = executor()
+    ex.workers()
     return ex
 
 
@@ -80,10 +96,11 @@ def replica_name() -> str:
 
 
 def load_line() -> str:
-    """``Server: <name> · <N> runs on <W> workers`` (and a note when runs share cores)."""
+    """``Server: <name> · <N> runs on <W> workers`` (and how many train, and a note when those
+    share cores)."""
     ex = executor()
-    runs, workers = len(ex.live_runs()), len(ex.workers())
+    runs, workers, training = len(ex.live_runs()), len(ex.workers()), ex.training()
     line = f"Server: {replica_name()} · {runs} run{'s' if runs != 1 else ''} on {workers} workers"
-    if runs > workers:
-        line += f" (busy: each run gets about {workers / runs:.0%} of a core)"
+    if training > workers:
+        line += f" ({training} training: each gets about {workers / training:.0%} of a core)"
     return line

@@ -1,14 +1,15 @@
-"""The one training fragment: collect a run's turn of training from its worker, redraw, ask again.
+"""The one training fragment: ask the run what it trained, then draw it.
 
 The Train page draws it in place; ``app.py`` draws it on every other page, so training goes on
-while the user looks at another page. The fragment's interval comes from the session: while
-training moves it reruns every :data:`~dashboard.session.RUN_EVERY` seconds; paused it is
-``None`` and the fragment only runs with the page. Each rerun draws the sidebar status and, on
-the Train page, the live panels from the run's last turn, then picks up the next turn (waiting a
-fraction of a second at most) and sends the one after: the training runs in a Dask worker, never
-in this process.
+while the user looks at another page. The run trains in its Dask worker on its own (never in
+this process) up to the target step each poll sends; the fragment only asks what happened. Its
+interval comes from the session: while training moves it reruns every
+:data:`~dashboard.session.RUN_EVERY` seconds, more slowly when many runs share the server
+(:data:`SECONDS_PER_RUN`); paused it is ``None`` and the fragment only runs with the page. Each
+rerun asks the run (waiting a fraction of a second at most), then draws the sidebar status and,
+on the Train page, the live panels from the answer.
 
-No loop outlives a tick, no thread holds the session, and the only ``st.rerun()`` is the one
+No loop outlives a rerun, no thread holds the session, and the only ``st.rerun()`` is the one
 that turns the interval off after training stopped by itself (divergence, Step ×N done).
 """
 
@@ -24,11 +25,12 @@ from dashboard import engine, session, status
 from dashboard.sections import train as train_section
 from dashboard.session import Run, Session
 from rnn_core.errors import PlaygroundError
+from rnn_core.executor import FOREVER
 
 WAIT_SECONDS = 0.35
-"""Longest a refresh waits for its run's turn of training before it draws what it has. The
-training itself runs in a Dask worker (its budget is set by the executor so that the runs
-sharing a worker take equal turns), so a slow turn delays the numbers, never the page."""
+"""Longest a refresh waits for the answer to its run's last poll before it draws what it has.
+The training itself runs in a Dask worker and does not wait for refreshes; an answer waits at
+most for the turn under way there, so a slow answer delays the numbers, never the page."""
 
 EVAL_MIN_INTERVAL = 0.4
 """Seconds between evaluations while training (they cost forward passes over both splits)."""
@@ -42,20 +44,27 @@ LIVE_EVAL_WINDOWS = 3000
 validation metric is then an estimate on an evenly spaced sample (marked as such); paused, it
 is exact again."""
 
-FIRST_TURN = 0.05
-"""Seconds of training in the first turn after Start (later turns get the executor's budget)."""
+FIRST_STEPS = 0.03
+"""Seconds the refresh that starts training waits before asking again, so that the first steps
+show in that refresh."""
 
-BUSY_RUN_EVERY = 0.75
-"""Seconds between refreshes while the server has more runs than worker cores."""
+SECONDS_PER_RUN = 0.25
+"""While runs share the server, a session refreshes every this many seconds per training run on it
+(at least :data:`~dashboard.session.RUN_EVERY`, at most :data:`SLOWEST_EVERY`): the server's
+and the browsers' work of drawing stays about the same however many train, and the training,
+which does not wait for refreshes, gets the cores it leaves."""
+
+SLOWEST_EVERY = 2.0
+"""Longest interval between refreshes while training moves, however busy the server."""
 
 ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0}
-"""Seconds between fresh chart arrays while training (the loss curves come with every turn)."""
+"""Seconds between fresh chart arrays while training (the loss curves come with every answer)."""
 
 log = logging.getLogger(__name__)
 
 
 def _wants(sess: Session, run: Run, charts: bool) -> dict:
-    """What the next turn should bring back besides the state: an evaluation when one is due,
+    """What the next poll should bring back besides the state: an evaluation when one is due,
     and, on the Train page, the arrays of the open charts when theirs are due."""
     now = time.perf_counter()
     wants: dict = {}
@@ -78,9 +87,7 @@ def _wants(sess: Session, run: Run, charts: bool) -> dict:
     return wants
 
 
-def _absorb(sess: Session, run: Run, out: dict | None) -> None:
-    if out is None:
-        return
+def _absorb(sess: Session, run: Run, out: dict) -> None:
     tr = run.trainer
     if "eval" in out:
         run.last_eval = out["eval"]
@@ -88,15 +95,47 @@ def _absorb(sess: Session, run: Run, out: dict | None) -> None:
     if out.get("divergence"):
         sess.set_mode("paused")
         run.divergence = out["divergence"]
+    if out.get("failure"):
+        sess.set_mode("paused")
+        sess.flash("error", f"Training stopped: {out['failure']}. Press Reset to start again.")
     if sess.state.mode == "stepping":
         left = max(sess.state.pending_steps - int(out["taken"]), 0)
-        sess.set_mode("stepping" if left else "paused", left)
+        sess.set_mode("stepping" if left and out["moving"] else "paused", left if out["moving"] else 0)
     sess.log_rate(tr.step_count)
 
 
+def _target(sess: Session, tr) -> int:
+    """The step the run should train up to, sent with every poll while training moves: Start
+    trains until Pause; Step ×N trains the steps still to take (the same target poll after poll,
+    as each answer's steps leave the count)."""
+    if sess.state.mode == "stepping":
+        return tr.step_count + sess.state.pending_steps
+    return FOREVER
+
+
+def _slow_motion(sess: Session, run: Run, cap: int, charts: bool) -> None:
+    """A speed of N updates per refresh: this refresh trains exactly N steps, then asks for the
+    arrays, so that each refresh shows its N steps (the worker does not train on its own)."""
+    tr = run.trainer
+    steps = tr.run(cap)
+    last = steps[-1] if steps else None
+    if last is not None and last["diverged"]:
+        run.divergence = {"step": int(last["step"]), "loss": last["loss"], "grad_norm": last["grad_norm"]}
+        sess.set_mode("paused")
+    tr.begin_poll(_wants(sess, run, charts))
+    tr.collect(WAIT_SECONDS)
+    _land(sess, run)
+
+
+def _land(sess: Session, run: Run) -> None:
+    for out in run.trainer.take_results():
+        _absorb(sess, run, out)
+
+
 def train_tick(sess: Session, *, charts: bool = False) -> int:
-    """Collect the run's last turn of training if it is there, and ask for the next one while
-    training moves. Returns the steps the collected turn took."""
+    """While training moves, ask the run what it trained since the last refresh (sending the
+    target step again) and take the answer; paused, stop the run in its worker so that the
+    numbers are final. Returns the steps the answers reported."""
     run = sess.run
     if run is None:
         return 0
@@ -106,30 +145,28 @@ def train_tick(sess: Session, *, charts: bool = False) -> int:
         if sess.state.moving:
             tr.collect(WAIT_SECONDS)
         else:
-            tr.finish()  # paused: the turns still in flight land, and the numbers are final
-        for out in tr.take_results():
-            _absorb(sess, run, out)
+            tr.halt()  # the turn under way ends, and the state is the final one
+        _land(sess, run)
         if tr.notice:
             sess.flash("warning", tr.notice)
             tr.notice = None
-        if sess.state.mode == "running":
-            cap = train_section.steps_per_refresh(sess) or 10**9
-            if not sess.state.rate_log and not tr.ticking:
-                # Just started: a short first turn, so the first steps show at once.
-                tr.begin_tick(cap, _wants(sess, run, charts), budget=FIRST_TURN)
-            while tr.begin_tick(cap, _wants(sess, run, charts)):
-                pass  # keeps a second turn queued behind the first, so the worker never waits
-        elif sess.state.mode == "stepping" and not tr.ticking:
-            tr.begin_tick(sess.state.pending_steps, _wants(sess, run, charts))
-        if tr.step_count == before and tr.ticking:
-            # Nothing landed yet in this refresh (just started, or a Step): wait a little for the
-            # first turn, so that the first step shows at once; the next turn is queued already.
-            tr.collect(WAIT_SECONDS)
-            for out in tr.take_results():
-                _absorb(sess, run, out)
+        cap = train_section.steps_per_refresh(sess) if sess.state.mode == "running" else None
+        if cap is not None:
+            _slow_motion(sess, run, cap, charts)
+            return tr.step_count - before
+        if sess.state.moving:
+            if not tr.moving:
+                # Just started (or a Step): set the target; the first steps show in this refresh.
+                tr.begin_poll({}, _target(sess, tr))
+                tr.collect(WAIT_SECONDS)
+                _land(sess, run)
+                time.sleep(FIRST_STEPS)
+            if sess.state.moving and tr.begin_poll(_wants(sess, run, charts), _target(sess, tr)):
+                tr.collect(WAIT_SECONDS)  # what the worker trained since the last refresh
+                _land(sess, run)
     except Exception as exc:
         # Not a user-fixable problem: stop training, keep the run, say so without a traceback.
-        log.exception("training turn failed")
+        log.exception("training poll failed")
         sess.set_mode("paused")
         sess.flash("error", f"Training stopped: {exc}" if isinstance(exc, PlaygroundError) else
                    "Training stopped: a step failed unexpectedly. Press Reset to start again.")  # fmt: skip
@@ -163,24 +200,37 @@ def current_eval(sess: Session, run: Run) -> dict:
 def _tick(charts: bool, interval: float | None) -> None:
     sess = session.get()
     run = sess.run
+    # Ask first, then draw: the answer is a few milliseconds away (the worker trains on its own),
+    # and the page then shows the steps trained up to now.
+    train_tick(sess, charts=charts)
+    wanted = refresh_interval(sess)
+    if interval is not None and wanted is not None and abs(wanted - interval) > 0.3 * interval:
+        # The server got busier or quieter since this page was drawn (runs started or ended):
+        # a full rerun sets the fragment's new interval (Streamlit fixes it per script run).
+        st.rerun()
+    if interval is not None and sess.run_every() is None:
+        # Training stopped by itself (divergence, Step ×N done): one full rerun switches the
+        # interval off and draws the buttons and numbers for the final weights. Nothing is drawn
+        # first, so a click on what shows the final numbers comes after that rerun, not into it.
+        st.rerun()
     if run is not None and not sess.state.moving:
-        train_tick(sess)  # picks up the last turn, so the numbers are the final ones
         last = run.last_eval
         if last is None or last["step"] != run.trainer.step_count or bool(last.get("val_estimate")):
             # Paused (or just built): the numbers shown must belong to the weights shown, exactly.
             evaluate(sess, run)
-    # Draw first, then train: Streamlit dims a fragment's elements until they are sent again, so
-    # drawing at the start keeps the charts crisp while the steps run (they show the state as of
-    # the previous tick, a fraction of a second old).
     if sess.status_slot is not None:
         status.draw(sess.status_slot)
     if charts:
         train_section.live_panels()
-    train_tick(sess, charts=charts)
-    if interval is not None and sess.run_every() is None:
-        # Training stopped by itself (divergence, Step ×N done): one full rerun switches the
-        # interval off and redraws the buttons and numbers for the final weights.
-        st.rerun()
+
+
+def refresh_interval(sess: Session) -> float | None:
+    """Seconds between the training fragment's reruns: None while paused; while training moves,
+    :data:`~dashboard.session.RUN_EVERY`, or longer when many runs share the server."""
+    interval = sess.run_every()
+    if interval is None:
+        return None
+    return min(max(interval, SECONDS_PER_RUN * engine.executor().training()), SLOWEST_EVERY)
 
 
 def run(*, charts: bool) -> None:
@@ -189,9 +239,5 @@ def run(*, charts: bool) -> None:
     if sess.live_drawn:
         return
     sess.live_drawn = True
-    interval = sess.run_every()
-    if interval is not None and engine.executor().busy():
-        # Runs share cores: a turn comes back about twice a second, so refreshing more often
-        # would only send the same charts again and cost the server time.
-        interval = BUSY_RUN_EVERY
+    interval = refresh_interval(sess)
     st.fragment(run_every=interval)(_tick)(charts, interval)

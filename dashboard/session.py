@@ -24,9 +24,9 @@ from rnn_core.errors import PlaygroundError
 from rnn_core.settings import SCHEMA
 
 SESSION_KEY = "rnn_playground"
-RUN_EVERY = 0.1
-"""Seconds between fragment reruns while training: shorter than one tick, so the browser asks
-again as soon as the server is free and the training budget sets the pace."""
+RUN_EVERY = 0.4
+"""Seconds between fragment reruns while training, alone on the server: over two refreshes a
+second, each drawing what the worker trained meanwhile (training does not wait for them)."""
 
 
 @dataclass

@@ -304,7 +304,7 @@ class Deployment:
         started = []
         for name, port in zip(self.names, self.replica_ports, strict=True):
             cmd = [
-                sys.executable, "-m", "streamlit", "run", "app.py",
+                sys.executable, "-m", "streamlit", "run", "serve.py",
                 "--server.port", str(port),
                 "--server.address", self.host,
                 "--server.headless", "true",

@@ -1,16 +1,23 @@
-"""Where runs execute: stateful trainers living in Dask worker processes.
+"""Where runs execute: stateful trainers living in Dask worker processes, training on their own.
 
 A live run is a :class:`TrainerActor`, a Dask actor holding one :class:`~rnn_core.trainer.Trainer`
-in a worker. The caller holds a :class:`~rnn_core.remote.RemoteRun`, which asks the actor to
-"train for this budget, then return the metrics and the small arrays the open charts need"
-(:meth:`TrainerActor.tick`) and forwards the rest (forecast, sampling, files) as calls.
+in a worker. Training does not wait for the page: told to train (:meth:`TrainerActor.poll` with
+``until``), the run joins its worker's :class:`TrainingLoop`, one thread per worker that trains
+the moving runs there in turns of :data:`TURN_SECONDS` each, round and round, until each reaches
+its target step, diverges or is told to stop. A refresh is a cheap question, "what happened since
+I last asked, and the small arrays the open charts need"; it waits at most one turn for the
+trainer, and a Pause takes effect by the end of the turn under way.
+
+Equal turns are equal shares of the worker's core, whatever a step costs. The loop thread runs at
+a lower CPU priority (:data:`TRAINING_NICENESS`) than everything else on the machine: the web
+server's pages, Pauses and a new visitor's first page come first, and training takes the cores
+they leave. The worker's own threads (its network and the actor calls) keep their priority, so
+questions are answered while training runs.
 
 :class:`Executor` owns the Dask client: by default a ``LocalCluster`` of single-threaded worker
 processes, one per core, listening on loopback with no dashboard; with an address, an existing
 cluster (whose workers must be able to import ``rnn_core``). It places each new run on the worker
-with the fewest runs, caps the number of runs, and sizes each run's training budget so that the
-runs sharing a worker take equal turns: calls to the actors of one worker run one at a time, so
-equal budgets are equal shares of that worker's core.
+with the fewest runs and caps the number of runs.
 
 Actors are not resilient to the loss of their worker; a ``RemoteRun`` recovers from its last
 snapshot on another worker.
@@ -27,12 +34,23 @@ from typing import Any
 
 from rnn_core.errors import PlaygroundError
 
-ROUND_SECONDS = 0.5
-"""Seconds one round of turns should take on a busy worker: every run there trains once per
-round, so a refresh waits at most about this long for its result."""
+TURN_SECONDS = 0.05
+"""Training CPU seconds of one run's turn in its worker's loop (at least one step). A question
+to a run waits for at most the turn under way; a round of turns over N runs takes N times this."""
 
-MIN_BUDGET, MAX_BUDGET = 0.04, 0.3
-"""Bounds of one turn's training budget (seconds)."""
+TURN_WALL = 4
+"""A turn ends after this many times :data:`TURN_SECONDS` of wall time even if its thread got
+less CPU than that meanwhile, so that a Pause waits little on a busy machine."""
+
+TRAINING_NICENESS = 5
+"""How much lower than normal the training threads' CPU priority is (Linux ``nice``): on a
+machine that also serves the pages, a page or a Pause never waits behind training."""
+
+FOREVER = 2**62
+"""A target step no run reaches: "train until told to stop"."""
+
+MAX_REJECTED = 100
+"""Rejected steps in a row (non-finite loss or gradient) after which a run stops as diverged."""
 
 WORKERS_TTL = 2.0
 """Seconds a list of the cluster's workers is reused before the scheduler is asked again."""
@@ -50,8 +68,88 @@ CALLS = frozenset(
 """The trainer operations a caller may ask of an actor (no other attribute is reachable)."""
 
 
+class TrainingLoop:
+    """The thread of one worker that trains its moving runs, a turn each, round and round.
+
+    It holds the runs weakly: a run whose actor the worker has dropped (its session ended) leaves
+    the loop with it. While no run moves, the thread sleeps.
+    """
+
+    def __init__(self) -> None:
+        self._moving: weakref.WeakSet = weakref.WeakSet()
+        self._wake = threading.Condition()
+        self.turns = 0
+        threading.Thread(target=self._serve, name="rnn-playground-training", daemon=True).start()
+
+    def add(self, run: TrainerActor) -> None:
+        with self._wake:
+            self._moving.add(run)
+            self._wake.notify()
+
+    def moving(self) -> int:
+        return len(self._moving)
+
+    def _serve(self) -> None:
+        _lower_priority()
+        while True:
+            with self._wake:
+                while not self._moving:
+                    self._wake.wait()
+                runs = list(self._moving)
+            for run in runs:
+                self.turns += 1
+                if not run.turn(TURN_SECONDS):
+                    self._moving.discard(run)
+            runs = run = None  # no strong reference outlives the round
+
+
+def _lower_priority() -> None:
+    """Give this thread (alone: Linux sets priorities per thread) a lower CPU priority."""
+    try:
+        tid = threading.get_native_id()
+        nice = min(os.getpriority(os.PRIO_PROCESS, tid) + TRAINING_NICENESS, 19)
+        os.setpriority(os.PRIO_PROCESS, tid, nice)
+    except (AttributeError, OSError):  # not Linux, or not allowed: train at normal priority
+        pass
+
+
+_loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_loops_lock = threading.Lock()
+_process_loop: list[TrainingLoop] = []
+
+
+def training_loop() -> TrainingLoop:
+    """The loop of the worker this is called in (one per worker, even with several workers in one
+    process, as in the tests' in-process cluster)."""
+    try:
+        from distributed import get_worker
+
+        owner: Any = get_worker()
+    except (ImportError, ValueError):
+        owner = None
+    with _loops_lock:
+        if owner is None:
+            if not _process_loop:
+                _process_loop.append(TrainingLoop())
+            return _process_loop[0]
+        loop = _loops.get(owner)
+        if loop is None:
+            loop = _loops[owner] = TrainingLoop()
+        return loop
+
+
+def moving_runs(dask_worker: Any) -> int:
+    """Runs training in ``dask_worker``'s loop now (for ``Client.run``: benchmarks and tests)."""
+    loop = _loops.get(dask_worker)
+    return loop.moving() if loop is not None else 0
+
+
 class TrainerActor:
-    """One trainer in a worker. Built fresh, from a saved model file, or from a snapshot."""
+    """One trainer in a worker. Built fresh, from a saved model file, or from a snapshot.
+
+    Every method that touches the trainer holds its lock: the worker's training loop holds it for
+    a turn, a question holds it while it reads.
+    """
 
     def __init__(self, dataset: Any, model: Any, train: Any, snapshot: dict | None = None,
                  model_file: bytes | None = None) -> None:  # fmt: skip
@@ -63,31 +161,72 @@ class TrainerActor:
             self.trainer = Trainer(dataset, model, train)
             if snapshot is not None:
                 self.trainer.restore(snapshot)
+        self._lock = threading.Lock()
+        self._until = 0  # train while step_count < this
+        self._rejected = 0
+        self._taken = 0
+        self._busy = 0.0
+        self._divergence: dict | None = None
+        self._failure: str | None = None
+        self._loop = training_loop()
+
+    # ------------------------------------------------------------------ training, in the loop
+
+    def turn(self, seconds: float) -> bool:
+        """Train for ``seconds`` of this thread's CPU time (one step at least; at most
+        :data:`TURN_WALL` times that in wall time, when the machine is busy); whether the run
+        still moves afterwards. Counting CPU time makes equal turns equal shares even while
+        other threads of the worker (answers to questions) or of the machine take the core."""
+        if not self._lock.acquire(timeout=seconds):
+            return True  # a long question holds the trainer: its turn comes next round
+        tr = self.trainer
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            while tr.step_count < self._until:
+                before = tr.step_count
+                m = tr.step()
+                self._taken += tr.step_count - before
+                self._rejected = self._rejected + 1 if tr.step_count == before else 0
+                if m["diverged"] or self._rejected >= MAX_REJECTED:
+                    self._divergence = {k: m[k] for k in ("loss", "grad_norm")} | {"step": int(m["step"])}
+                    self._until = 0
+                    break
+                if time.thread_time() - c0 >= seconds or time.perf_counter() - t0 >= TURN_WALL * seconds:
+                    break
+        except Exception as exc:  # a step that fails stops this run, never the loop
+            self._failure = f"a step failed ({type(exc).__name__}: {exc})"
+            self._until = 0
+        finally:
+            self._busy += time.thread_time() - c0
+            self._lock.release()
+        return tr.step_count < self._until
 
     # ------------------------------------------------------------------ the refresh
 
-    def tick(self, budget: float, max_steps: int, wants: dict[str, Any]) -> dict[str, Any]:
-        """Train for about ``budget`` seconds (at most ``max_steps`` accepted steps, stopping at a
-        divergence), then return the state and what ``wants`` asks for: ``eval`` ("exact" or
-        "estimate"), ``curves`` (points per curve), ``pred`` (points per split), ``internals``
-        ((split, index)), ``sample`` ((characters, temperature)), ``snapshot`` (True)."""
-        tr = self.trainer
-        t0 = time.perf_counter()
-        start = tr.step_count
-        divergence = None
-        attempts = 0
-        while tr.step_count - start < max_steps and attempts < max_steps + 100:
-            m = tr.step()
-            attempts += 1
-            if m["diverged"]:
-                divergence = {"step": int(m["step"]), "loss": m["loss"], "grad_norm": m["grad_norm"]}
-                break
-            if time.perf_counter() - t0 > budget:
-                break
-        busy = time.perf_counter() - t0
-        out: dict[str, Any] = {"taken": tr.step_count - start, "busy": busy, "divergence": divergence}
-        out.update(self._extras(wants))
-        out["state"] = self.state()
+    def poll(self, wants: dict[str, Any], until: int | None = None) -> dict[str, Any]:
+        """What happened since the last poll and what ``wants`` asks for, and (``until`` given)
+        the new target: train while the step count is below ``until`` (0: stop now; the turn
+        under way ends first, so the state returned is final).
+
+        ``wants`` may ask for ``eval`` ("exact" or "estimate"), ``curves`` (points per curve),
+        ``pred`` (points per split), ``internals`` ((split, index)), ``sample`` ((characters,
+        temperature)) and ``snapshot`` (True). The result has ``taken`` (accepted steps since the
+        last poll), ``busy`` (seconds trained since then), ``divergence`` (None, or where it
+        happened), ``failure`` (None, or why training stopped with an error), ``moving`` and
+        ``state``, and what was asked for."""
+        with self._lock:
+            if until is not None:
+                self._until = int(until)
+                self._rejected = 0
+            out: dict[str, Any] = {"taken": self._taken, "busy": self._busy,
+                                   "divergence": self._divergence, "failure": self._failure}  # fmt: skip
+            self._taken, self._busy, self._divergence, self._failure = 0, 0.0, None, None
+            moving = self.trainer.step_count < self._until
+            out.update(self._extras(wants))
+            out["moving"] = moving
+            out["state"] = self._state()
+        if moving:
+            self._loop.add(self)
         return out
 
     def _extras(self, wants: dict[str, Any]) -> dict[str, Any]:
@@ -117,6 +256,10 @@ class TrainerActor:
         return out
 
     def state(self) -> dict[str, Any]:
+        with self._lock:
+            return self._state()
+
+    def _state(self) -> dict[str, Any]:
         tr = self.trainer
         return {
             "step_count": tr.step_count,
@@ -135,6 +278,10 @@ class TrainerActor:
         """``(result, state)`` of one of :data:`CALLS` on the trainer."""
         if name not in CALLS:
             raise PlaygroundError(f"a run cannot be asked for {name!r}")
+        with self._lock:
+            return self._call(name, *args, **kw)
+
+    def _call(self, name: str, *args: Any, **kw: Any) -> tuple[Any, dict[str, Any]]:
         tr = self.trainer
         if name == "history_csv":
             result: Any = tr.history.to_csv()
@@ -144,7 +291,7 @@ class TrainerActor:
             result = {"lr": tr.optimizer.lr, "weight_decay": getattr(tr.optimizer, "weight_decay", 0.0)}
         else:
             result = getattr(tr, name)(*args, **kw)
-        return result, self.state()
+        return result, self._state()
 
 
 def curves(history: Any, n: int) -> dict[str, Any]:
@@ -236,14 +383,13 @@ class Executor:
     def runs_on(self, worker: str) -> int:
         return sum(1 for r in self.live_runs() if r.worker == worker)
 
-    def budget(self, worker: str) -> float:
-        """One turn's training seconds for a run on ``worker``: a round of turns takes about
-        :data:`ROUND_SECONDS` however many runs share it."""
-        return min(max(ROUND_SECONDS / max(self.runs_on(worker), 1), MIN_BUDGET), MAX_BUDGET)
+    def training(self) -> int:
+        """Runs of this process that train now (paused ones cost the workers nothing)."""
+        return sum(1 for r in self.live_runs() if r.moving)
 
     def busy(self) -> bool:
-        """More runs than worker cores: each run gets a share of a core, not a whole one."""
-        return len(self.live_runs()) > len(self.workers())
+        """More runs training than worker cores: each gets a share of a core, not a whole one."""
+        return self.training() > len(self.workers())
 
     def start(self, dataset: Any, model: Any = None, train: Any = None, *, snapshot: dict | None = None,
               model_file: bytes | None = None, avoid: str | None = None):  # fmt: skip

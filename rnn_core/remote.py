@@ -2,10 +2,11 @@
 
 A :class:`RemoteRun` looks like a :class:`~rnn_core.trainer.Trainer` to the dashboard (the same
 attributes and operations), but holds only the dataset, the last state the actor reported and
-the small arrays of the last refresh. :meth:`RemoteRun.begin_tick` sends a refresh without
-waiting; :meth:`RemoteRun.collect` picks its result up when it is there. Operations the last
-refresh already answered (predictions, internals of the chosen window) come from that answer;
-the others are calls to the actor.
+the small arrays of the last poll. The run trains in its worker on its own once told a target
+step; :meth:`RemoteRun.begin_poll` asks what happened since the last poll without waiting, and
+:meth:`RemoteRun.collect` picks the answer up when it is there; :meth:`RemoteRun.halt` stops
+training and takes the final state. Operations the last poll already answered (predictions,
+internals of the chosen window) come from that answer; the others are calls to the actor.
 
 If the worker is lost, the run comes back on another worker from its last snapshot (taken now
 and then during refreshes) and :attr:`RemoteRun.notice` says so.
@@ -29,8 +30,8 @@ SNAPSHOT_SECONDS = 10.0
 
 CALL_TIMEOUT = 60.0
 
-PIPELINE = 2
-"""Turns of training a run keeps in flight while it trains."""
+STOPS = frozenset({"roll_back", "step", "run"})
+"""Calls that stop training first (they change the weights or train themselves)."""
 
 
 def _worker_lost(exc: BaseException) -> bool:
@@ -148,7 +149,9 @@ class RemoteRun:
         self._answers: dict[tuple, tuple[int, Any]] = {}
         self._snapshot: dict | None = None
         self._snapshot_time = time.monotonic()
-        self.last_tick: dict[str, Any] = {}
+        self.last_poll: dict[str, Any] = {}
+        self.moving = False
+        """Whether the run trains in its worker (as of the last poll, or the target last sent)."""
         self.state: dict[str, Any] = {}
         self.state = self._wait(self._actor.state())
 
@@ -188,39 +191,35 @@ class RemoteRun:
 
     # ------------------------------------------------------------------ refreshes
 
-    def _begin_tick_unlocked(
-        self, max_steps: int, wants: dict[str, Any], budget: float | None = None
-    ) -> bool:
-        """Ask for a turn of training and the arrays in ``wants``; returns at once, False when
-        :data:`PIPELINE` turns are already in flight.
-
-        A second turn waits in the worker's queue while the first trains, so the worker goes
-        straight on from one to the next instead of idling while the page draws and the browser
-        asks again."""
-        if len(self._inflight) >= PIPELINE or self.closed:
+    def _begin_poll_unlocked(self, wants: dict[str, Any], until: int | None = None) -> bool:
+        """Ask what happened since the last poll, with the arrays in ``wants``, and (``until``
+        given) set the step the run trains up to (see :meth:`TrainerActor.poll`). Returns at
+        once; False, sending nothing, while the previous poll is still out."""
+        if self._inflight or self.closed:
             return False
         wants = dict(wants)
         if time.monotonic() - self._snapshot_time > SNAPSHOT_SECONDS:
             wants["snapshot"] = True
             self._snapshot_time = time.monotonic()
-        budget = self._executor.budget(self.worker) if budget is None else budget
         try:
-            future = self._actor.tick(budget, int(max_steps), wants)
+            future = self._actor.poll(wants, until)
         except Exception as exc:  # the worker is known to be gone: come back elsewhere first
             if not _worker_lost(exc):
                 raise
             self._recover(exc)
-            future = self._actor.tick(self._executor.budget(self.worker), int(max_steps), wants)
+            future = self._actor.poll(wants, until)
+        if until is not None:
+            self.moving = int(until) > self.step_count
         self._inflight.append(future)
         return True
 
     @property
-    def ticking(self) -> int:
-        """Turns in flight."""
-        return len(self._inflight)
+    def asking(self) -> bool:
+        """A poll is out."""
+        return bool(self._inflight)
 
     def _collect_unlocked(self, timeout: float) -> dict[str, Any] | None:
-        """The result of the oldest turn in flight if it arrives within ``timeout`` seconds."""
+        """The result of the poll that is out if it arrives within ``timeout`` seconds."""
         if not self._inflight:
             return None
         future = self._inflight[0]
@@ -239,20 +238,32 @@ class RemoteRun:
         self._results.append(out)
         return out
 
+    def _land_unlocked(self, timeout: float = CALL_TIMEOUT) -> None:
+        """Wait for the poll that is out (its answer is older than anything asked after it)."""
+        if self._inflight:
+            self._collect_unlocked(timeout)
+
+    def _halt_unlocked(self) -> None:
+        """Stop training now and take the final state (the turn under way ends first)."""
+        self._land_unlocked()
+        if self.moving and not self.closed:
+            self._begin_poll_unlocked({}, 0)
+            self._land_unlocked()
+
     def _prime_unlocked(self, wants: dict[str, Any]) -> None:
-        """Fetch what a first page shows (``wants`` as for a turn) in one call, without training:
-        one wait in the worker's queue instead of one per chart."""
-        self.finish()
-        out = self._wait(self._actor.tick(0.0, 0, dict(wants)))
-        self._absorb(out)
+        """Fetch what a first page shows (``wants`` as for a poll) in one call: one wait for the
+        worker instead of one per chart."""
+        self._land_unlocked()
+        self._absorb(self._wait(self._actor.poll(dict(wants))))
 
     def take_results(self) -> list[dict[str, Any]]:
-        """The turns collected since the last call (by refreshes or by calls that waited)."""
+        """The polls collected since the last call."""
         out, self._results = self._results, []
         return out
 
     def _absorb(self, out: dict[str, Any]) -> None:
         self.state = out["state"]
+        self.moving = bool(out.get("moving", self.moving))
         step = self.step_count
         if "curves" in out:
             self.history.update(out["curves"])
@@ -265,22 +276,12 @@ class RemoteRun:
             self._answers[("eval",)] = (step, out["eval"])
         if "snapshot" in out:
             self._snapshot, self._snapshot_time = out["snapshot"], time.monotonic()
-        self.last_tick = out
+        self.last_poll = out
 
     def answer(self, *key: Any) -> Any:
-        """A value the last refresh brought for the current weights, or None."""
+        """A value the last poll brought for the current weights, or None."""
         hit = self._answers.get(key)
         return hit[1] if hit is not None and hit[0] == self.step_count else None
-
-    def _finish_unlocked(self, timeout: float = CALL_TIMEOUT) -> list[dict[str, Any]]:
-        """Wait for the turns in flight: afterwards the state is the final one. Their results."""
-        done = []
-        while self._inflight:
-            out = self.collect(timeout)
-            if out is None:
-                break
-            done.append(out)
-        return done
 
     # ------------------------------------------------------------------ calls
 
@@ -290,7 +291,10 @@ class RemoteRun:
     def _call_unlocked(self, name: str, *args: Any, **kw: Any) -> Any:
         if self.closed:
             raise PlaygroundError("this run has ended (it was reset or replaced); use the current one")
-        self.finish()
+        if name in STOPS:
+            self._halt_unlocked()
+        else:
+            self._land_unlocked()
         try:
             result, state = self._wait(self._actor.call(name, *args, **kw))
         except PlaygroundError:
@@ -348,9 +352,9 @@ class RemoteRun:
 
     # Every operation that touches the turns in flight or the actor holds the run's lock.
 
-    def begin_tick(self, *args: Any, **kw: Any) -> bool:
+    def begin_poll(self, *args: Any, **kw: Any) -> bool:
         with self._lock:
-            return self._begin_tick_unlocked(*args, **kw)
+            return self._begin_poll_unlocked(*args, **kw)
 
     def collect(self, timeout: float) -> dict[str, Any] | None:
         with self._lock:
@@ -360,9 +364,9 @@ class RemoteRun:
         with self._lock:
             self._prime_unlocked(wants)
 
-    def finish(self, timeout: float = CALL_TIMEOUT) -> list[dict[str, Any]]:
+    def halt(self) -> None:
         with self._lock:
-            return self._finish_unlocked(timeout)
+            self._halt_unlocked()
 
     def call(self, name: str, *args: Any, **kw: Any) -> Any:
         with self._lock:
@@ -380,6 +384,7 @@ class RemoteRun:
         replacement.closed = True  # its actor now belongs to this run
         replacement._future = None
         self.state = self._wait(self._actor.state())
+        self.moving = False  # the next refresh that wants training sends its target again
         self._answers.clear()
         back = (
             f"went back to step {self.step_count:,}, its last snapshot"
@@ -394,7 +399,11 @@ class RemoteRun:
             self._close_unlocked()
 
     def _close_unlocked(self) -> None:
+        if self.moving and not self.closed:
+            with contextlib.suppress(Exception):  # stop training at once, without waiting for it
+                self._actor.poll({}, 0)
         self.closed = True
+        self.moving = False
         self._inflight.clear()
         actor, self._actor = self._actor, None
         future, self._future = self._future, None

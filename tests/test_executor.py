@@ -1,5 +1,6 @@
-"""Runs on Dask for real: worker processes of a LocalCluster, actors placed and released,
-a lost worker's run coming back from its snapshot, the cap on runs."""
+"""Runs on Dask for real: worker processes of a LocalCluster, actors placed and released, runs
+training on their own and sharing a worker by time, a lost worker's run coming back from its
+snapshot, the cap on runs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from rnn_core.config import ModelConfig, TrainConfig
 from rnn_core.data import sine_dataset
 from rnn_core.errors import PlaygroundError
-from rnn_core.executor import MAX_BUDGET, MIN_BUDGET, ROUND_SECONDS, Executor
+from rnn_core.executor import FOREVER, Executor, moving_runs
 from rnn_core.trainer import Trainer
 
 
@@ -51,22 +52,84 @@ def test_a_remote_run_trains_exactly_like_a_local_trainer(executor):
     run.close()
 
 
-def test_a_turn_trains_within_its_budget_and_brings_the_arrays_asked_for(executor):
-    run = executor.start(sine_dataset(), ModelConfig(), TrainConfig())
-    run.begin_tick(10**9, {"curves": 50, "pred": 40, "internals": ("val", 2), "eval": "exact"})
-    out = None
-    for _ in range(100):
+def answer(run, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         out = run.collect(0.5)
         if out is not None:
-            break
-    assert out is not None and out["taken"] > 0 and run.step_count == out["taken"]
-    assert out["busy"] < MAX_BUDGET + 0.5  # one turn stops near its budget, not after all steps
-    x, pred, actual = run.predictions("val", 40)  # answered by the turn, for these weights
+            return out
+    raise AssertionError("no answer from the worker")
+
+
+def test_a_run_trains_on_its_own_until_halted_and_polls_bring_the_arrays_asked_for(executor):
+    run = executor.start(sine_dataset(), ModelConfig(), TrainConfig())
+    run.begin_poll({}, FOREVER)
+    first = answer(run)
+    assert first["moving"] and run.moving
+    time.sleep(0.5)  # nobody asks: the worker trains anyway
+    run.begin_poll({"curves": 50, "pred": 40, "internals": ("val", 2), "eval": "exact"})
+    out = answer(run)
+    assert out["taken"] > 0 and run.step_count >= out["taken"] and out["busy"] > 0
+    x, pred, actual = run.predictions("val", 40)  # answered by the poll, for these weights
     assert len(x) == len(pred) == len(actual) == 40
     assert run.answer("internals", "val", 2)["h0"].shape == (50, 32)
     assert out["eval"]["step"] == run.step_count
     assert len(run.history.downsample(50)["loss"]) == min(50, run.step_count)
+    run.halt()
+    stopped = run.step_count
+    assert not run.moving
+    time.sleep(0.3)
+    run.begin_poll({})
+    assert answer(run)["taken"] == 0 and run.step_count == stopped  # halted means halted
     run.close()
+
+
+def test_a_target_step_is_met_exactly_and_rejected_steps_do_not_count(executor):
+    run = executor.start(sine_dataset(), ModelConfig(hidden_size=8), TrainConfig())
+    run.begin_poll({}, 37)
+    answer(run)
+    assert wait_for(lambda: run.begin_poll({}) and not answer(run)["moving"])
+    assert run.step_count == 37
+    run.begin_poll({}, run.step_count + 5)  # a Step x5 from there
+    answer(run)
+    assert wait_for(lambda: run.begin_poll({}) and not answer(run)["moving"])
+    assert run.step_count == 42
+    run.close()
+
+
+def test_runs_sharing_a_worker_get_equal_time_whatever_their_steps_cost(executor):
+    assert wait_for(lambda: sum(actors_per_worker(executor).values()) == 0)
+    small, big = ModelConfig(hidden_size=4), ModelConfig(cell="lstm", hidden_size=64)
+    runs = [executor.start(sine_dataset(), cfg, TrainConfig()) for cfg in (small, small, big, big)]
+    pairs = {}
+    for r in runs:
+        pairs.setdefault(r.worker, []).append(r)
+    assert sorted(len(v) for v in pairs.values()) == [2, 2]  # two on each worker
+    busy = {id(r): 0.0 for r in runs}
+    for r in runs:
+        r.begin_poll({}, FOREVER)
+        answer(r)
+    time.sleep(3.0)
+    for r in runs:
+        r.halt()
+        busy[id(r)] += sum(out["busy"] for out in r.take_results())
+    for together in pairs.values():
+        a, b = (busy[id(r)] for r in together)
+        assert min(a, b) / max(a, b) > 0.6, (a, b)  # equal turns, not equal steps
+    steps = {r.config.hidden_size: r.step_count for r in runs}
+    assert steps[4] > steps[64]  # the cheap steps went further in the same time
+    for r in runs:
+        r.close()
+
+
+def test_a_closed_run_stops_training_in_its_worker(executor):
+    run = executor.start(sine_dataset(), ModelConfig(hidden_size=8), TrainConfig())
+    run.begin_poll({}, FOREVER)
+    answer(run)
+    assert sum(executor.client.run(moving_runs).values()) == 1
+    run.close()
+    assert wait_for(lambda: sum(executor.client.run(moving_runs).values()) == 0)
+    assert wait_for(lambda: sum(actors_per_worker(executor).values()) == 0)
 
 
 def test_runs_spread_over_the_workers_and_are_released(executor):
@@ -85,20 +148,6 @@ def test_runs_spread_over_the_workers_and_are_released(executor):
     assert wait_for(lambda: sum(actors_per_worker(executor).values()) == before)
 
 
-def test_the_budget_shares_a_worker_equally(executor):
-    worker = executor.workers()[0]
-    alone = executor.budget(worker)
-    runs = [executor.start(sine_dataset(), ModelConfig(hidden_size=4), TrainConfig()) for _ in range(4)]
-    on_worker = executor.runs_on(worker)
-    assert on_worker == 2
-    assert executor.budget(worker) == pytest.approx(
-        max(min(ROUND_SECONDS / on_worker, MAX_BUDGET), MIN_BUDGET)
-    )
-    assert executor.budget(worker) <= alone
-    for r in runs:
-        r.close()
-
-
 def test_the_server_refuses_runs_beyond_its_cap(executor):
     runs = [executor.start(sine_dataset(), ModelConfig(hidden_size=4), TrainConfig()) for _ in range(6)]
     with pytest.raises(PlaygroundError, match="limit of 6 runs"):
@@ -112,21 +161,23 @@ def test_a_run_whose_worker_dies_comes_back_from_its_snapshot():
     try:
         run = ex.start(sine_dataset(), ModelConfig(hidden_size=8), TrainConfig(seed=1))
         run.run(30)
-        run.begin_tick(5, {"snapshot": True})
-        while run.collect(1.0) is None:
-            pass
+        run.begin_poll({"snapshot": True})
+        answer(run)
         saved_step = run.step_count
         lost = run.worker
         with contextlib.suppress(Exception):  # the worker goes before it can answer
             ex.client.run(lambda: __import__("os")._exit(1), workers=[lost])
         assert wait_for(lambda: lost not in ex.client.scheduler_info()["workers"], 30)
-        run.begin_tick(5, {})
+        run.begin_poll({}, FOREVER)
         for _ in range(120):
             if run.collect(0.5) is not None or run.notice:
                 break
         assert run.notice and "went back to step" in run.notice
         assert run.worker != lost
-        assert run.step_count >= saved_step  # from the snapshot, plus the steps of the new turn
+        assert run.step_count >= saved_step  # from the snapshot
+        run.halt()
+        before = run.step_count
         run.run(3)  # and it trains on
+        assert run.step_count == before + 3
     finally:
         ex.close()

@@ -75,7 +75,7 @@ def app_url() -> Iterator[str]:
     port = _free_port()
     log = ARTIFACTS / "streamlit-server.log"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "streamlit", "run", "serve.py",
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
         "--server.headless", "true",
