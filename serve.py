@@ -2,9 +2,11 @@
 ``app.py``.
 
 The Dask cluster the runs train on (``dashboard.engine``) starts here, before the server answers
-its first request, instead of in the first visitor's page: once ``/_stcore/health`` answers, a
-page and a Start need nothing more to start. ``streamlit run app.py`` works too, with the cluster
-starting on the first visit. Both take the same options and environment variables.
+its first request, instead of in the first visitor's page; meanwhile the app's modules are
+imported and plotly's figure machinery is warmed up with one small figure. Once
+``/_stcore/health`` answers, a page and a Start need nothing more to start. ``streamlit run
+app.py`` works too, with all of that happening on the first visit. Both take the same options
+and environment variables.
 """
 
 from __future__ import annotations
@@ -19,8 +21,19 @@ import streamlit as st
 async def _engine_first(_app):
     from dashboard import engine
 
-    await asyncio.to_thread(engine.start)
+    cluster = asyncio.to_thread(engine.start)
+    await asyncio.gather(cluster, asyncio.to_thread(_warm_up))
     yield
+
+
+def _warm_up() -> None:
+    """Import what the first page needs and build one figure (plotly loads its validators then)."""
+    import numpy as np
+
+    from dashboard import actions, figures, live  # noqa: F401
+    from dashboard.sections import data, model, predict, train  # noqa: F401
+
+    figures.loss_figure(np.arange(3.0), np.ones(3)).to_plotly_json()
 
 
 app = st.App("app.py", lifespan=_engine_first)

@@ -30,9 +30,11 @@ CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "sel
 REFRESH = {"loss": 0.0, "pred": 0.5, "accuracy": 0.5, "sample": 1.0, "internals": 1.0, "grads": 1.0}
 """Seconds between rebuilds of each live chart while training runs (0 = every refresh)."""
 
-BUSY_SLOWDOWN, BUSY_MIN_EVERY = 3.0, 1.0
-"""While the server has more runs than worker cores, each live chart is rebuilt at most every
-``max(BUSY_SLOWDOWN x its own interval, BUSY_MIN_EVERY)`` seconds."""
+BUSY_SLOWDOWN, BUSY_MIN_EVERY = 3.0, 8.0
+"""While the server has more runs training than worker cores, each live chart but the loss is
+rebuilt at most every ``max(BUSY_SLOWDOWN x its own interval, BUSY_MIN_EVERY)`` seconds: a
+browser redrawing a chart costs it a good part of a second of a shared core, and the loss chart
+and the numbers still move with every refresh."""
 
 HEATMAP_UNITS, HEATMAP_STEPS = 128, 400
 """Largest heatmap drawn: the first units and the last time steps of a window beyond this."""
@@ -54,7 +56,7 @@ def live_figure(run: Run, name: str, view: tuple, build, *, every: float):
     hit = run.memo.get(f"fig:{name}")
     now = time.perf_counter()
     moving = session.get().state.moving
-    if moving and engine.executor().busy():
+    if moving and every > 0 and engine.executor().busy():
         # Runs share the server: every browser redraws less often, which leaves the cores to
         # the training and to the pages of new visitors.
         every = max(every * BUSY_SLOWDOWN, BUSY_MIN_EVERY)

@@ -48,13 +48,13 @@ FIRST_STEPS = 0.03
 """Seconds the refresh that starts training waits before asking again, so that the first steps
 show in that refresh."""
 
-SECONDS_PER_RUN = 0.25
+SECONDS_PER_RUN = 0.4
 """While runs share the server, a session refreshes every this many seconds per training run on it
 (at least :data:`~dashboard.session.RUN_EVERY`, at most :data:`SLOWEST_EVERY`): the server's
 and the browsers' work of drawing stays about the same however many train, and the training,
 which does not wait for refreshes, gets the cores it leaves."""
 
-SLOWEST_EVERY = 2.0
+SLOWEST_EVERY = 3.0
 """Longest interval between refreshes while training moves, however busy the server."""
 
 ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0}

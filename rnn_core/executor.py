@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import threading
 import time
 import weakref
@@ -45,6 +46,9 @@ less CPU than that meanwhile, so that a Pause waits little on a busy machine."""
 TRAINING_NICENESS = 5
 """How much lower than normal the training threads' CPU priority is (Linux ``nice``): on a
 machine that also serves the pages, a page or a Pause never waits behind training."""
+
+SWITCH_SECONDS = 0.02
+"""The interpreter's thread switch interval in a process that trains (Python's default: 5 ms)."""
 
 FOREVER = 2**62
 """A target step no run reaches: "train until told to stop"."""
@@ -91,6 +95,9 @@ class TrainingLoop:
 
     def _serve(self) -> None:
         _lower_priority()
+        # Fewer forced hand-overs of the interpreter lock between this thread and the worker's
+        # own (each one waits for a core on a busy machine); an answer waits at most this long.
+        sys.setswitchinterval(SWITCH_SECONDS)
         while True:
             with self._wake:
                 while not self._moving:
