@@ -13,6 +13,7 @@ Not a module of the app: nothing here is imported by ``dashboard`` or ``rnn_core
 from __future__ import annotations
 
 import base64
+import math
 import os
 import re
 import socket
@@ -240,8 +241,16 @@ def open_usable(sess: Session, url: str, timeout_ms: float = 60_000) -> float:
 
 
 def open_stages(sess: Session, url: str, timeout_ms: float = 60_000) -> dict[str, float]:
-    """Open the app's landing page; page times (ms) when its h1 "Train" first showed
-    (``title``) and when the page was first usable (``usable``)."""
+    """Open the app's landing page; times (ms since the epoch) when the page's scripts had
+    loaded and run (``scripts``: DOMContentLoaded), when the first message of the server's
+    WebSocket arrived (``message``), when its h1 "Train" first showed (``title``) and when the
+    page was first usable (``usable``)."""
+    first: dict[str, float] = {}
+
+    def on_socket(ws) -> None:
+        ws.on("framereceived", lambda _frame: first.setdefault("message", time.time() * 1000))
+
+    sess.page.on("websocket", on_socket)
     sess.page.goto(url, wait_until="commit")
     title = sess.page.wait_for_function(
         "() => [...document.querySelectorAll('h1')].some((h) => h.innerText.trim() === 'Train')"
@@ -250,7 +259,12 @@ def open_stages(sess: Session, url: str, timeout_ms: float = 60_000) -> dict[str
         timeout=timeout_ms,
     ).json_value()
     usable = sess.page.wait_for_function(USABLE_JS, polling="raf", timeout=timeout_ms).json_value()
-    return {"title": float(title), "usable": float(usable)}
+    scripts = sess.page.evaluate("performance.timing.domContentLoadedEventEnd")
+    sess.page.remove_listener("websocket", on_socket)
+    return {
+        "scripts": float(scripts), "message": first.get("message", math.nan),
+        "title": float(title), "usable": float(usable),
+    }  # fmt: skip
 
 
 def click_now(sess: Session, label: str) -> float:
@@ -565,6 +579,25 @@ def bare_session(url: str, hold: float = 0.5) -> None:
         # A masked close frame with no payload (opcode 0x8), then the socket goes.
         sock.sendall(bytes([0x88, 0x80]) + os.urandom(4))
         time.sleep(0.2)
+
+
+def separate_cpu_groups(server_pid: int) -> bool:
+    """Whether Linux's autogroup scheduling puts the browser and the server in different CPU
+    groups: CPU time is then shared between the groups first, and a new tab competes mainly
+    with the other tabs, whatever the server's processes do or their niceness says."""
+    try:
+        if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() != "1":
+            return False
+        server = Path(f"/proc/{server_pid}/autogroup").read_text().split()[0]
+        server_tree = set(descendants(server_pid)) | {server_pid}
+        others = {
+            Path(f"/proc/{pid}/autogroup").read_text().split()[0]
+            for pid in descendants(os.getpid())
+            if pid not in server_tree and "chrom" in cmdline(pid)
+        }
+    except OSError:
+        return False
+    return bool(others) and server not in others
 
 
 def renice_browser(server_pid: int, nice: int) -> int:

@@ -74,8 +74,8 @@ def phase_alone(browser, server: bd.Server, t_health: float, res: dict, args) ->
     a = bd.new_session(browser, "alone")
     try:
         stages = bd.open_stages(a, server.url)
-        res["alone_usable_s"] = (stages["usable"] - t_health) / 1000
-        res["alone_title_s"] = (stages["title"] - t_health) / 1000
+        for stage in ("scripts", "message", "title", "usable"):
+            res[f"alone_{stage}_s"] = (stages[stage] - t_health) / 1000
         res["app_mode"] = app_mode(a.state()["sidebar"])
         bd.renice_browser(server.pid, args.browser_nice)
         t_click = bd.click_now(a, "Start")
@@ -198,8 +198,9 @@ def phase_load(browser, server: bd.Server, res: dict, args) -> None:
         try:
             t = bd.now_ms()
             stages = bd.open_stages(visitor, server.url)
-            res["visitor_usable_s"] = (stages["usable"] - t) / 1000
-            res["visitor_title_s"] = (stages["title"] - t) / 1000
+            for stage in ("scripts", "message", "title", "usable"):
+                res[f"visitor_{stage}_s"] = (stages[stage] - t) / 1000
+            res["separate_cpu_groups"] = bd.separate_cpu_groups(server.pid)
         finally:
             visitor.close()
 
@@ -234,6 +235,8 @@ def fmt(v, unit: str = "", digits: int = 2) -> str:
 def print_table(res: dict, errors: dict, n: int) -> None:
     print(f"app version: {res.get('app_mode', '—')}; browser niceness {res.get('browser_nice', 0)}")
     rows = [
+        ("alone: health -> page scripts run", fmt(res.get("alone_scripts_s"), " s"), ""),
+        ("alone: health -> first server message", fmt(res.get("alone_message_s"), " s"), ""),
         ("alone: health -> h1 Train shown", fmt(res.get("alone_title_s"), " s"), ""),
         ("alone: health -> usable Train page", fmt(res.get("alone_usable_s"), " s"), "<= 2 s"),
         ("alone: Start -> Step >= 1", fmt(res.get("first_step_s"), " s"), "<= 0.5 s"),
@@ -249,6 +252,8 @@ def print_table(res: dict, errors: dict, n: int) -> None:
         ("load: slowest session", fmt(res.get("slowest_steps_per_s"), "", 1), ""),
         ("load: slowest / fair share", fmt(res.get("slowest_over_fair")), ">= 0.5"),
         ("load: total / alone", fmt(res.get("total_over_alone")), ">= 0.6"),
+        ("load: new visitor -> page scripts run", fmt(res.get("visitor_scripts_s"), " s"), ""),
+        ("load: new visitor -> first server message", fmt(res.get("visitor_message_s"), " s"), ""),
         ("load: new visitor -> h1 Train shown", fmt(res.get("visitor_title_s"), " s"), ""),
         ("load: new visitor -> usable page", fmt(res.get("visitor_usable_s"), " s"), "<= 3 s"),
         ("load: Pause -> steps stop, max", fmt(res.get("pause_max_s"), " s"), "<= 1 s"),
@@ -280,6 +285,11 @@ def print_table(res: dict, errors: dict, n: int) -> None:
         print(
             f"NOTE: other processes on this machine kept up to {others:.2f} of its {os.cpu_count()} cores "
             "busy during these windows: the figures are not those of an otherwise idle machine."
+        )
+    if res.get("separate_cpu_groups"):
+        print(
+            "NOTE: Linux autogroup scheduling puts the browser and the server in separate CPU groups: "
+            "a new tab shares the browser's group with the other tabs first, whatever the server does."
         )
     la = res.get("loadavg")
     if la:

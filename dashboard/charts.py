@@ -27,6 +27,12 @@ sample of them is predicted (the chart could not show more points anyway)."""
 
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
+LIVE_CONFIG = {**CHART_CONFIG, "staticPlot": True}
+"""The live charts' configuration while training moves. Streamlit draws a plotly chart whose
+figure changed from scratch, so a zoom or a hover would not outlive the next refresh anyway; a
+static plot skips the hover and drag layers and costs the browser less at each of them. Paused,
+the charts are interactive again (and a zoom then stays while the page reruns)."""
+
 REFRESH = {"loss": 0.0, "pred": 0.5, "accuracy": 0.5, "sample": 1.0, "internals": 1.0, "grads": 1.0}
 """Seconds between rebuilds of each live chart while training runs (0 = every refresh)."""
 
@@ -51,7 +57,7 @@ def live_figure(run: Run, name: str, view: tuple, build, *, every: float):
 
     ``view`` holds the user's choices (split, window, layer, ...): when it changes, or when
     training is paused, the figure is rebuilt at once. A figure that is slow to build waits at
-    least five times its own cost, so that it never eats the training budget.
+    least five times its own cost, so that drawing never takes most of a refresh.
     """
     hit = run.memo.get(f"fig:{name}")
     now = time.perf_counter()
@@ -67,6 +73,10 @@ def live_figure(run: Run, name: str, view: tuple, build, *, every: float):
     fig = build()
     run.memo[f"fig:{name}"] = (run.version, view, fig, now, time.perf_counter() - now)
     return fig
+
+
+def live_config() -> dict:
+    return LIVE_CONFIG if session.get().state.moving else CHART_CONFIG
 
 
 def loss_chart(run: Run) -> None:
@@ -87,7 +97,7 @@ def loss_chart(run: Run) -> None:
         )
 
     fig = live_figure(run, "loss", (len(hist.evals),), build, every=REFRESH["loss"])
-    st.plotly_chart(fig, config=CHART_CONFIG, key="fig_loss")
+    st.plotly_chart(fig, config=live_config(), key="fig_loss")
 
 
 def predictions_chart(run: Run) -> None:
@@ -100,7 +110,7 @@ def predictions_chart(run: Run) -> None:
         return figures.predictions_figure(xt, pt, at, xv, pv, av, y_label=ds.columns[0], x_label=x_label(ds))
 
     fig = live_figure(run, "pred", (), build, every=REFRESH["pred"])
-    st.plotly_chart(fig, config=CHART_CONFIG, key="fig_pred")
+    st.plotly_chart(fig, config=live_config(), key="fig_pred")
 
 
 def text_progress(run: Run) -> None:
@@ -119,7 +129,7 @@ def text_progress(run: Run) -> None:
 
     st.plotly_chart(
         live_figure(run, "accuracy", (len(ev),), build, every=REFRESH["accuracy"]),
-        config=CHART_CONFIG, key="fig_acc",
+        config=live_config(), key="fig_acc",
     )  # fmt: skip
     line = live_figure(run, "sample", (), lambda: tr.sample_line(120, 0.8), every=REFRESH["sample"])
     st.caption("A line sampled just now (temperature 0.8):")
@@ -186,7 +196,7 @@ def internals_chart(run: Run) -> None:
         return figures.gates_figure(gates, title=f"Gates, layer {layer}{_cut_note(tr)}")
 
     fig = live_figure(run, "internals", (split, int(index), layer, inside), build, every=REFRESH["internals"])
-    st.plotly_chart(fig, config=CHART_CONFIG, key="fig_internals")
+    st.plotly_chart(fig, config=live_config(), key="fig_internals")
 
 
 def grad_chart(run: Run) -> None:
@@ -203,4 +213,4 @@ def grad_chart(run: Run) -> None:
         )
 
     fig = live_figure(run, "grads", clip, build, every=REFRESH["grads"])
-    st.plotly_chart(fig, config=CHART_CONFIG, key="fig_grads")
+    st.plotly_chart(fig, config=live_config(), key="fig_grads")

@@ -32,8 +32,9 @@ WAIT_SECONDS = 0.35
 The training itself runs in a Dask worker and does not wait for refreshes; an answer waits at
 most for the turn under way there, so a slow answer delays the numbers, never the page."""
 
-EVAL_MIN_INTERVAL = 0.4
-"""Seconds between evaluations while training (they cost forward passes over both splits)."""
+EVAL_MIN_INTERVAL = 1.0
+"""Seconds between evaluations while training (each holds the trainer for a forward pass over
+the validation split, time the run does not train)."""
 
 EVAL_COST_RATIO = 10
 """While training runs, an evaluation waits at least this many times its own cost after the last
@@ -78,11 +79,11 @@ def _wants(sess: Session, run: Run, charts: bool) -> dict:
     for name, every in ARRAYS_EVERY.items():
         if now - due.get(name, 0.0) >= every:
             due[name] = now
-            if name == "pred":
+            if name == "pred" and run.trainer.kind != "text":
                 wants["pred"] = charts_module.LIVE_PRED_MAX
             elif name == "internals":
                 wants["internals"] = (sess.view.split, sess.view.window)
-            elif name == "sample":
+            elif name == "sample" and run.trainer.kind == "text":
                 wants["sample"] = (120, 0.8)
     return wants
 

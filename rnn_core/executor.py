@@ -25,6 +25,7 @@ snapshot on another worker.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -94,6 +95,7 @@ class TrainingLoop:
         return len(self._moving)
 
     def _serve(self) -> None:
+        _own_cpu_group()
         _lower_priority()
         # Fewer forced hand-overs of the interpreter lock between this thread and the worker's
         # own (each one waits for a core on a busy machine); an answer waits at most this long.
@@ -108,6 +110,23 @@ class TrainingLoop:
                 if not run.turn(TURN_SECONDS):
                     self._moving.discard(run)
             runs = run = None  # no strong reference outlives the round
+
+
+def _own_cpu_group() -> None:
+    """Put this worker process in a session of its own, if it is a process of its own (a worker
+    process started by a Dask nanny, not a worker thread of the caller's process).
+
+    Linux's autogroup scheduling shares the CPU between sessions first and between processes
+    within a session second: in its own session, training no longer takes CPU from the web
+    server that started the cluster (which then answers pages and Pauses out of a session of its
+    own), and the training thread's lower priority still orders it after the worker's own
+    threads. Elsewhere, or when not allowed, nothing changes."""
+    import multiprocessing
+
+    if multiprocessing.parent_process() is None or not hasattr(os, "setsid"):
+        return
+    with contextlib.suppress(OSError):  # already a session or group leader
+        os.setsid()
 
 
 def _lower_priority() -> None:

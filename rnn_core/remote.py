@@ -149,7 +149,6 @@ class RemoteRun:
         self._answers: dict[tuple, tuple[int, Any]] = {}
         self._snapshot: dict | None = None
         self._snapshot_time = time.monotonic()
-        self.last_poll: dict[str, Any] = {}
         self.moving = False
         """Whether the run trains in its worker (as of the last poll, or the target last sent)."""
         self.state: dict[str, Any] = {}
@@ -213,11 +212,6 @@ class RemoteRun:
         self._inflight.append(future)
         return True
 
-    @property
-    def asking(self) -> bool:
-        """A poll is out."""
-        return bool(self._inflight)
-
     def _collect_unlocked(self, timeout: float) -> dict[str, Any] | None:
         """The result of the poll that is out if it arrives within ``timeout`` seconds."""
         if not self._inflight:
@@ -276,12 +270,13 @@ class RemoteRun:
             self._answers[("eval",)] = (step, out["eval"])
         if "snapshot" in out:
             self._snapshot, self._snapshot_time = out["snapshot"], time.monotonic()
-        self.last_poll = out
 
     def answer(self, *key: Any) -> Any:
-        """A value the last poll brought for the current weights, or None."""
+        """A value the last poll brought for the current weights, or None. While the run trains
+        the weights change between any two looks, and the newest answer (a refresh old) is
+        the one to draw: asking the worker again would only give one a few steps newer."""
         hit = self._answers.get(key)
-        return hit[1] if hit is not None and hit[0] == self.step_count else None
+        return hit[1] if hit is not None and (hit[0] == self.step_count or self.moving) else None
 
     # ------------------------------------------------------------------ calls
 

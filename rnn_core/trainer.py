@@ -1,12 +1,12 @@
 """Step-wise training of a :class:`~rnn_core.network.Network` on a task (series or text).
 
-The trainer owns no loop: the dashboard calls :meth:`Trainer.step` within its time budget,
-scripts and the command line call :meth:`Trainer.run`. The task (:mod:`rnn_core.tasks`) owns
-the data: minibatches, loss, metrics, forecasts, samples. The trainer owns the optimisation: the
-step, clipping, the optimizer, the learning-rate schedule (:func:`rnn_core.schedule.lr_at` of
-the base rate ``train_config.lr`` at the number of accepted steps), the divergence guard,
-evaluation bookkeeping, snapshots and model files. Every random draw comes from one seeded
-generator, so the same seed and settings give bit-identical runs.
+The trainer owns no loop: a worker's training loop (:mod:`rnn_core.executor`) calls
+:meth:`Trainer.step` a turn at a time, scripts and the command line call :meth:`Trainer.run`.
+The task (:mod:`rnn_core.tasks`) owns the data: minibatches, loss, metrics, forecasts, samples.
+The trainer owns the optimisation: the step, clipping, the optimizer, the learning-rate schedule
+(:func:`rnn_core.schedule.lr_at` of the base rate ``train_config.lr`` at the number of accepted
+steps), the divergence guard, evaluation bookkeeping, snapshots and model files. Every random
+draw comes from one seeded generator, so the same seed and settings give bit-identical runs.
 
 Divergence: a step with a non-finite loss or gradient, or whose update would make a weight or
 the optimizer state non-finite, is *rejected* (weights, optimizer state and ``step_count`` stay

@@ -34,7 +34,7 @@ def test_live_training_on_a_long_series_scores_a_sample_and_pausing_scores_all()
 
     go(at, "train")
     press(at, "start")
-    # Evaluations come with the turns of training now and then, and the chart arrays with them.
+    # Evaluations come with the answers to polls now and then, and the chart arrays with them.
     evals = []
     for _ in range(40):
         at.run()

@@ -57,8 +57,8 @@ def test_step_n_takes_n_updates():
     at = open_app()
     at.number_input(key=key("step_n")).set_value(7).run()
     press(at, "step_n")
-    # Step ×N spreads its steps over refreshes within a time budget: on a busy machine the
-    # first run may take only some of them, and the fragment's next ticks take the rest.
+    # Step ×N trains in the worker on its own: on a busy machine the first run may see only some
+    # of the steps, and the fragment's next reruns the rest.
     assert run_until(at, lambda: session(at).state.pending_steps == 0)
     assert not at.exception
     assert trainer(at).step_count == 7
@@ -369,3 +369,19 @@ def test_sine_charts_name_their_x_axis_time_step():
     at = open_app()
     pred = chart_titled(at, "predictions")
     assert pred["layout"]["xaxis"]["title"]["text"] == "time step"
+
+
+def test_live_charts_are_static_while_training_and_interactive_when_paused():
+    # While training moves each update redraws a chart from scratch, so hovering and zooming
+    # are switched off then (cheaper for the browser); paused, they are back.
+    import json
+
+    def static_plots(at) -> list[bool]:
+        return [json.loads(el.proto.config).get("staticPlot", False) for el in at.get("plotly_chart")]
+
+    at = open_app()
+    assert static_plots(at) and not any(static_plots(at))
+    press(at, "start")
+    assert all(static_plots(at))
+    press(at, "pause")
+    assert static_plots(at) and not any(static_plots(at))

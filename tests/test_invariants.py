@@ -347,7 +347,7 @@ print([before, inside_one, after_one, inside_two, counts()])
 
 def test_single_thread_limits_blas_and_restores():
     # In a fresh interpreter: the limit is process-wide, and this process may have in-process
-    # Dask worker threads of earlier tests still finishing a turn of training.
+    # Dask worker threads of earlier tests still training.
     pytest.importorskip("threadpoolctl")
     import ast
     import subprocess

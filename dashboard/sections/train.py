@@ -16,7 +16,7 @@ CURVE_TAIL = 20
 """Minibatch losses averaged for the training-loss tile while training runs."""
 
 SPEED_CHOICES = ("1", "2", "5", "10", "20", "50", "100", "200", "500", "max")
-"""Updates per refresh; "max" is as many as fit in the time budget of one refresh."""
+"""Updates per refresh; "max": the run trains on in its worker without waiting for refreshes."""
 
 
 def _not_applicable(sess: Session, kind: str):
