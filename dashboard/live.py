@@ -9,8 +9,10 @@ interval comes from the session: while training moves it reruns every
 rerun asks the run (waiting a fraction of a second at most), then draws the sidebar status and,
 on the Train page, the live panels from the answer.
 
-No loop outlives a rerun, no thread holds the session, and the only ``st.rerun()`` is the one
-that turns the interval off after training stopped by itself (divergence, Step ×N done).
+No loop outlives a rerun and no thread holds the session. The fragment calls ``st.rerun()`` in
+two cases only: to turn the interval off after training stopped by itself (divergence, Step ×N
+done), and to set a new interval when the number of runs training on the server changed enough
+(Streamlit fixes a fragment's interval per full script run).
 """
 
 from __future__ import annotations
