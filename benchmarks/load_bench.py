@@ -70,8 +70,9 @@ TARGETS = [
 ]
 
 
-def phase_alone(browser, server: bd.Server, t_health: float, res: dict, args) -> None:
-    a = bd.new_session(browser, "alone")
+def phase_alone(a: bd.Session, server: bd.Server, t_health: float, res: dict, args) -> None:
+    """The first visitor: ``a`` was opened (blank) before the server started, as a browser is
+    open before its user types the address, so its page time counts from health alone."""
     try:
         stages = bd.open_stages(a, server.url)
         for stage in ("scripts", "message", "title", "usable"):
@@ -346,9 +347,10 @@ def main() -> int:
     with sync_playwright() as pw:
         browser = bd.launch(pw)
         try:
+            first = bd.new_session(browser, "alone")
             server.start()
             t_health = server.wait_healthy()
-            attempt("alone", phase_alone, browser, server, t_health, res, args)
+            attempt("alone", phase_alone, first, server, t_health, res, args)
             label = attempt("lstm live", phase_lstm_live, browser, server, res, args)
             if label is not None:
                 res["lstm_data"] = label

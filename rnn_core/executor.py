@@ -9,18 +9,15 @@ I last asked, and the small arrays the open charts need"; it waits at most one t
 trainer, and a Pause takes effect by the end of the turn under way.
 
 Equal turns are equal shares of the worker's core, whatever a step costs. The loop thread runs at
-a lower CPU priority (:data:`TRAINING_NICENESS`) than everything else on the machine: the web
-server's pages, Pauses and a new visitor's first page come first, and training takes the cores
-they leave. The worker's own threads (its network and the actor calls) keep their priority, so
-questions are answered while training runs.
+a lower CPU priority (:data:`TRAINING_NICENESS`) than the rest of the machine, so pages and
+Pauses come first; the worker's own threads (its network, the actor calls) keep theirs.
 
 :class:`Executor` owns the Dask client: by default a ``LocalCluster`` of single-threaded worker
 processes, one per core, listening on loopback with no dashboard; with an address, an existing
-cluster (whose workers must be able to import ``rnn_core``). It places each new run on the worker
-with the fewest runs and caps the number of runs.
-
-Actors are not resilient to the loss of their worker; a ``RemoteRun`` recovers from its last
-snapshot on another worker.
+cluster (whose workers must be able to import ``rnn_core``). Every worker warms up first
+(:mod:`rnn_core.warm`). It places each new run on the worker with the fewest runs and caps the
+number of runs. Actors are not resilient to the loss of their worker; a ``RemoteRun`` recovers
+from its last snapshot on another worker.
 """
 
 from __future__ import annotations
@@ -381,6 +378,9 @@ class Executor:
                     dashboard_address=None, silence_logs=40, **where,
                 )  # fmt: skip
                 self._client = Client(self._cluster)
+            from rnn_core.warm import WarmWorker
+
+            self._client.register_plugin(WarmWorker())
         except BaseException as exc:  # kept and raised to the first caller that needs the client
             self._error = exc
         finally:

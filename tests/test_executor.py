@@ -181,3 +181,11 @@ def test_a_run_whose_worker_dies_comes_back_from_its_snapshot():
         assert run.step_count == before + 3
     finally:
         ex.close()
+
+
+def test_every_worker_is_warmed_up_before_the_first_run(executor):
+    from rnn_core.warm import warmed
+
+    # A fresh worker process has imported nothing of the trainer: the warm-up plugin has run in
+    # each one by the time the executor reports its workers.
+    assert executor.client.run(warmed) == {w: True for w in executor.workers()}

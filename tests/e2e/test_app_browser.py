@@ -94,6 +94,20 @@ def test_start_trains_live_and_pause_stops(page: Page, goto, shot):
         shutil.copyfile(picture, README_SHOT)
 
 
+def test_the_first_page_fetches_its_chart_code_ahead(page: Page, goto):
+    """The page's HTML names plotly's bundle for preloading, and the browser fetched it from that
+    link, not from the chart's own import (which comes after the page's script has run)."""
+    goto()
+    expect(page.get_by_test_id("stPlotlyChart").first.locator(".main-svg").first).to_be_visible()
+    fetched = page.evaluate(
+        "performance.getEntriesByType('resource')"
+        ".filter(e => /[/]PlotlyChart[.][^/]*[.]js$/.test(e.name)).map(e => e.initiatorType)"
+    )
+    # One fetch, from the link (the chart's import took the preloaded module; Chromium reports a
+    # module preload as "other", an import as "script").
+    assert len(fetched) == 1 and fetched[0] != "script", fetched
+
+
 CUT_TEXT = """els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
 """Texts among the given elements that the page cuts short (ellipsis or overflow)."""
 
