@@ -60,6 +60,18 @@ which does not wait for refreshes, gets the cores it leaves."""
 SLOWEST_EVERY = 3.0
 """Longest interval between refreshes while training moves, however busy the server."""
 
+STEPS_PER_REFRESH = 25
+"""A run whose steps are slow refreshes about every this many steps (at most every
+:data:`SLOW_RUN_EVERY` seconds): a redraw costs the server and the browser about the same
+whatever it shows, so an LSTM taking 30 ms a step is not redrawn for every dozen steps, and
+trains with the CPU that leaves."""
+
+SLOW_RUN_EVERY = 1.0
+"""Longest interval between refreshes of a run alone on the server, however slow its steps."""
+
+STEP_SMOOTHING = 0.3
+"""Weight of the newest answer in a run's average CPU time per step."""
+
 ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0}
 """Seconds between fresh chart arrays while training (the loss curves come with every answer)."""
 
@@ -92,6 +104,11 @@ def _wants(sess: Session, run: Run, charts: bool) -> dict:
 
 def _absorb(sess: Session, run: Run, out: dict) -> None:
     tr = run.trainer
+    taken, busy = int(out.get("taken", 0)), float(out.get("busy", 0.0))
+    if taken > 0 and busy > 0:
+        per_step = busy / taken
+        old = run.step_seconds
+        run.step_seconds = per_step if not old else old + STEP_SMOOTHING * (per_step - old)
     if "eval" in out:
         run.last_eval = out["eval"]
         run.eval_seconds = float(out.get("eval_seconds", 0.0))
@@ -229,10 +246,14 @@ def _tick(charts: bool, interval: float | None) -> None:
 
 def refresh_interval(sess: Session) -> float | None:
     """Seconds between the training fragment's reruns: None while paused; while training moves,
-    :data:`~dashboard.session.RUN_EVERY`, or longer when many runs share the server."""
+    :data:`~dashboard.session.RUN_EVERY`, longer for a run with slow steps
+    (:data:`STEPS_PER_REFRESH`), and longer when many runs share the server."""
     interval = sess.run_every()
     if interval is None:
         return None
+    run = sess.run
+    if run is not None and run.step_seconds > 0:
+        interval = max(interval, min(STEPS_PER_REFRESH * run.step_seconds, SLOW_RUN_EVERY))
     return min(max(interval, SECONDS_PER_RUN * engine.executor().training()), SLOWEST_EVERY)
 
 

@@ -93,6 +93,7 @@ class Run:
     last_eval: dict | None = None
     last_eval_time: float = 0.0
     eval_seconds: float = 0.0
+    step_seconds: float = 0.0  # the worker's CPU seconds per step, averaged over recent answers
     memo: dict[str, Any] = field(default_factory=dict)
     sample: tuple[str | None, str | None] | None = None
     divergence: dict | None = None

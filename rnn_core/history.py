@@ -237,6 +237,13 @@ class History:
         idx = downsample_indices(len(self.steps), n)
         return {name: np.array(self.steps[name][idx]) for name in names}
 
+    def curves(self, n: int) -> dict:
+        """What the loss and gradient charts draw: at most ``n`` rows of the steps and of the
+        evaluations, and the names of the gradient norm columns."""
+        idx = downsample_indices(len(self.evals), n)
+        evals = {c: self.evals[c][idx].copy() for c in self.evals.columns}
+        return {"steps": self.downsample(n), "evals": evals, "grad_norm_columns": self.grad_norm_columns}
+
     def to_csv(self) -> str:
         """The whole history as CSV text, one line per step.
 

@@ -202,3 +202,27 @@ def test_metric_numbers_fit_their_tiles():
 )
 def test_epoch_metric_stays_short(epoch, shown):
     assert format_epoch(epoch) == shown
+
+
+def test_slow_steps_refresh_less_often_and_paused_runs_not_at_all():
+    from dashboard import live
+
+    def interval_after(cpu_per_step: float) -> float | None:
+        sess = Session()
+        tr = Trainer(sine_dataset(seq_len=8, length=64), ModelConfig(hidden_size=4))
+        sess.runs = [Run(trainer=tr, built=RunSettings())]
+        sess.set_mode("running")
+        for _ in range(5):  # answers as the worker sends them: steps taken and their CPU time
+            live._absorb(sess, sess.run, {"taken": 12, "busy": 12 * cpu_per_step, "moving": True})
+        return live.refresh_interval(sess)
+
+    fast, lstm, glacial = interval_after(0.001), interval_after(0.033), interval_after(1.0)
+    assert fast == pytest.approx(0.4)  # a quick sine run redraws as often as ever
+    assert fast < lstm <= 1.0
+    assert lstm / 0.033 >= 20  # a slow run shows a couple of dozen new steps per redraw
+    assert glacial == pytest.approx(1.0)  # however slow, the page says something every second
+
+    paused = Session()
+    paused.runs = [Run(trainer=Trainer(sine_dataset(seq_len=8, length=64), ModelConfig(hidden_size=4)),
+                       built=RunSettings())]  # fmt: skip
+    assert live.refresh_interval(paused) is None

@@ -189,3 +189,14 @@ def test_every_worker_is_warmed_up_before_the_first_run(executor):
     # A fresh worker process has imported nothing of the trainer: the warm-up plugin has run in
     # each one by the time the executor reports its workers.
     assert executor.client.run(warmed) == {w: True for w in executor.workers()}
+
+
+def test_worker_processes_keep_a_steps_arrays_on_the_heap(executor):
+    import os
+
+    from rnn_core.executor import MALLOC_THRESHOLD
+
+    # Dask's default (trim at 64 KiB) would map and unmap every big array of every step.
+    for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"):
+        got = executor.client.run(os.getenv, name)
+        assert set(got.values()) == {str(MALLOC_THRESHOLD)}, (name, got)
