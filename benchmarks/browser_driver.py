@@ -13,9 +13,11 @@ Not a module of the app: nothing here is imported by ``dashboard`` or ``rnn_core
 from __future__ import annotations
 
 import base64
+import contextlib
 import math
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -211,6 +213,42 @@ def check_chromium() -> None:
 
 def launch(pw):
     return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+@contextlib.contextmanager
+def own_browser(pw, timeout: float = 30.0):
+    """A second Chromium, started in a session of its own and driven over its DevTools port:
+    the browser of a visitor who is not one of the other tabs. Every student of a class has a
+    browser of their own; in one Chromium, a new tab would wait for the other tabs' drawing
+    first (Linux's autogroup scheduling shares the CPU between sessions, then within them). It
+    still shares this machine's cores with everything else."""
+    port = free_port()
+    profile = tempfile.mkdtemp(prefix="rnn-bench-browser-")
+    cmd = [CHROMIUM, "--headless", f"--remote-debugging-port={port}", f"--user-data-dir={profile}",
+           *CHROMIUM_ARGS, "about:blank"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/version", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the visitor's Chromium did not open its DevTools port") from None
+                time.sleep(0.05)
+        browser = pw.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 @dataclass

@@ -118,9 +118,9 @@ def _own_cpu_group() -> None:
     process started by a Dask nanny, not a worker thread of the caller's process).
 
     Linux's autogroup scheduling shares the CPU between sessions first and between processes
-    within a session second: in its own session, training no longer takes CPU from the web
-    server that started the cluster (which then answers pages and Pauses out of a session of its
-    own), and the training thread's lower priority still orders it after the worker's own
+    within a session second, so a thread's niceness orders it only within its session: in a
+    session of its own at :data:`TRAINING_NICENESS`, the worker yields to the web server's and
+    the browsers' sessions, and within it the training thread still yields to the worker's own
     threads. Elsewhere, or when not allowed, nothing changes."""
     import multiprocessing
 
@@ -128,6 +128,8 @@ def _own_cpu_group() -> None:
         return
     with contextlib.suppress(OSError):  # already a session or group leader
         os.setsid()
+    with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as group:
+        group.write(str(TRAINING_NICENESS))
 
 
 def _lower_priority() -> None:

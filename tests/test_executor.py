@@ -200,3 +200,19 @@ def test_worker_processes_keep_a_steps_arrays_on_the_heap(executor):
     for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"):
         got = executor.client.run(os.getenv, name)
         assert set(got.values()) == {str(MALLOC_THRESHOLD)}, (name, got)
+
+
+def test_worker_processes_yield_the_cpu_to_other_sessions(executor):
+    from pathlib import Path
+
+    from rnn_core.executor import TRAINING_NICENESS
+
+    enabled = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if not enabled.exists() or enabled.read_text().strip() != "1":
+        pytest.skip("no autogroup scheduling on this machine")
+    mine = Path("/proc/self/autogroup").read_text().split()
+    groups = executor.client.run(Path("/proc/self/autogroup").read_text)
+    for text in groups.values():
+        name, _, nice = text.split()
+        assert name != mine[0]  # a session of its own, not the caller's
+        assert int(nice) == TRAINING_NICENESS
