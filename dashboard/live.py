@@ -70,7 +70,8 @@ SLOW_RUN_EVERY = 1.0
 """Longest interval between refreshes of a run alone on the server, however slow its steps."""
 
 STEP_SMOOTHING = 0.3
-"""Weight of the newest answer in a run's average CPU time per step."""
+"""How much of a run's past CPU time and steps each new answer discounts (its average CPU time
+per step follows the recent answers, weighted by their steps)."""
 
 ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0}
 """Seconds between fresh chart arrays while training (the loss curves come with every answer)."""
@@ -105,10 +106,9 @@ def _wants(sess: Session, run: Run, charts: bool) -> dict:
 def _absorb(sess: Session, run: Run, out: dict) -> None:
     tr = run.trainer
     taken, busy = int(out.get("taken", 0)), float(out.get("busy", 0.0))
-    if taken > 0 and busy > 0:
-        per_step = busy / taken
-        old = run.step_seconds
-        run.step_seconds = per_step if not old else old + STEP_SMOOTHING * (per_step - old)
+    if taken > 0:
+        kept = 1.0 - STEP_SMOOTHING
+        run.step_cost = (kept * run.step_cost[0] + busy, kept * run.step_cost[1] + taken)
     if "eval" in out:
         run.last_eval = out["eval"]
         run.eval_seconds = float(out.get("eval_seconds", 0.0))

@@ -84,6 +84,10 @@ class RunState:
         return self.mode != "paused"
 
 
+MIN_STEPS_COSTED = 10
+"""Steps a run's CPU time per step is averaged over before it is used."""
+
+
 @dataclass
 class Run:
     """One trainer with what the pages remember about it (its evaluations, figures, sample)."""
@@ -93,10 +97,17 @@ class Run:
     last_eval: dict | None = None
     last_eval_time: float = 0.0
     eval_seconds: float = 0.0
-    step_seconds: float = 0.0  # the worker's CPU seconds per step, averaged over recent answers
+    step_cost: tuple[float, float] = (0.0, 0.0)  # recent answers' (CPU seconds, steps), decayed
     memo: dict[str, Any] = field(default_factory=dict)
     sample: tuple[str | None, str | None] | None = None
     divergence: dict | None = None
+
+    @property
+    def step_seconds(self) -> float:
+        """The worker's CPU seconds per step over the recent answers (0 until it has seen a
+        few steps): answers weigh by their steps, so a first answer of one step weighs little."""
+        busy, taken = self.step_cost
+        return busy / taken if taken >= MIN_STEPS_COSTED else 0.0
 
     @property
     def version(self) -> tuple:

@@ -7,6 +7,12 @@ batch, float64 on both sides):
 * ``S2``: LSTM character model, T=64, B=32, H=128, vocabulary 80, softmax cross-entropy at every
   step, Adam. PyTorch gets one-hot inputs (computed once, outside the timed loop).
 
+Two more rows per scenario make the distance to the hardware and the trainer's own cost
+visible: the *floor*, only the matrix products a step cannot avoid (:func:`floor_stepper`), with
+each engine's fraction of it; and a :class:`~rnn_core.trainer.Trainer`'s steps/s (its metrics,
+history and divergence guard) against the bare network step on the same model, task and
+minibatches (:func:`trainer_steppers`, on a built-in data set of the scenario's kind).
+
 Each side runs at 1 and at 2 threads (NumPy's BLAS through ``threadpoolctl``, PyTorch through
 ``torch.set_num_threads``); repetitions of all settings are interleaved so that a noisy
 neighbour slows every contestant alike. Per setting the median rate over repetitions is kept;
@@ -91,6 +97,79 @@ def numpy_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
         return loss
 
     return step
+
+
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+
+
+def floor_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
+    """Only the matrix products a step of the scenario cannot avoid, at its sizes: per time
+    step one (B, H) x (H, G*H) recurrent product forward and one (B, G*H) x (G*H, H) back (G
+    gates), the recurrent and input weight gradients as one product each over all time steps,
+    and the output layer's three products over all of them (text; a regression head reads the
+    last step only). One-hot inputs are a row lookup, not a product. No engine beats this."""
+    rng = np.random.default_rng(seed)
+    T, B, H, D = sc["T"], sc["B"], sc["H"], sc["D"]
+    GH = GATES[sc["cell"]] * H
+    text = sc["head"] == "text"
+    w_hh, h = rng.normal(size=(H, GH)) * 0.01, rng.normal(size=(B, H))
+    dgates, hs = rng.normal(size=(T * B, GH)), rng.normal(size=(T * B, H))
+    w_hd, dout = rng.normal(size=(H, D if text else 1)), rng.normal(size=(T * B, D if text else 1))
+    x = None if text else rng.normal(size=(T * B, D))
+    w_hh_t = np.ascontiguousarray(w_hh.T)
+
+    def step() -> float:
+        for _ in range(T):
+            h @ w_hh  # forward recurrence
+        for t in range(T):
+            dgates[t * B : (t + 1) * B] @ w_hh_t  # backward through time
+        hs.T @ dgates  # the recurrent weights' gradient, all time steps at once
+        if x is not None:
+            x.T @ dgates  # the input weights' gradient
+        if text:
+            hs @ w_hd, dout @ w_hd.T, hs.T @ dout  # the output layer: forward, back, gradient
+        return 0.0
+
+    return step
+
+
+def trainer_steppers(name: str, seed: int = 0) -> tuple[Callable[[], float], Callable[[], float], str]:
+    """``(trainer step, bare step, what)``: a :class:`~rnn_core.trainer.Trainer`'s own step (its
+    metrics, history and divergence guard) and the bare network step on the same model, task and
+    minibatches, at the scenario's sizes on a built-in data set of the kind (S1: a sine; S2: the
+    generated text, whose vocabulary is its own)."""
+    from rnn_core.config import TrainConfig
+    from rnn_core.data import load_dataset, sine_dataset
+    from rnn_core.trainer import Trainer
+
+    sc = SCENARIOS[name]
+    if sc["head"] == "text":
+        data = load_dataset("Generated sentences (toy grammar)", seq_len=sc["T"])
+    else:
+        data = sine_dataset(seq_len=sc["T"])
+    model = ModelConfig(cell=sc["cell"], hidden_size=sc["H"])
+    train = TrainConfig(
+        optimizer=sc["optimizer"],
+        lr=sc["lr"],
+        batch_size=sc["B"],
+        clip_norm=None,
+        seed=seed,
+        lr_schedule="constant",
+    )
+    tr = Trainer(data, model, train)
+    bare = Trainer(data, model, train)
+    net, task, opt, rng = bare.network, bare.task, bare.optimizer, bare.rng
+
+    def bare_step() -> float:
+        batch = task.batch(rng)
+        out, state, cache = net.forward(batch.x, batch.state, cache=True)
+        loss, dout = task.loss(out, batch.y)
+        grads = net.backward(dout, cache)[0]
+        opt.step(net.params, grads)
+        task.after_step(state, True)
+        return float(loss)
+
+    return (lambda: tr.step()["loss"]), bare_step, f"{data.name}, input {tr.config.input_size}"
 
 
 def torch_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
@@ -204,9 +283,11 @@ def run_bench(
         result["torch_version"] = torch.__version__
     for name in scenarios or SCENARIOS:
         sc = SCENARIOS[name]
-        sides = {"numpy": numpy_stepper(sc)}
+        sides = {"numpy": numpy_stepper(sc), "floor": floor_stepper(sc)}
         if have_torch:
             sides["torch"] = torch_stepper(sc)
+        trainer_step, bare_step, trained_on = trainer_steppers(name)
+        sides["trainer"], sides["bare"] = trainer_step, bare_step
         rates: dict[tuple[str, int], list[float]] = {(s, n): [] for s in sides for n in threads}
         for (side, n), _ in rates.items():  # warm-up: first-call allocations, thread pools
             with _set_threads(side, n):
@@ -215,8 +296,8 @@ def run_bench(
             for side, n in rates:
                 with _set_threads(side, n):
                     rates[(side, n)].append(_rate(sides[side], seconds, min_steps))
-        entry: dict = {"title": sc["title"]}
-        for side in ("numpy", "torch"):
+        entry: dict = {"title": sc["title"], "trainer_data": trained_on}
+        for side in ("numpy", "torch", "floor", "trainer", "bare"):
             if side not in sides:
                 entry[side] = None
                 continue
@@ -224,6 +305,9 @@ def run_bench(
             best = max(by, key=by.get)
             entry[side] = {"steps_per_s": by[best], "threads": best, "by_threads": by}
         entry["ratio"] = entry["numpy"]["steps_per_s"] / entry["torch"]["steps_per_s"] if have_torch else None
+        floor = entry["floor"]["steps_per_s"]
+        entry["of_floor"] = {s: entry[s]["steps_per_s"] / floor for s in ("numpy", "torch") if entry[s]}
+        entry["trainer_over_bare"] = entry["trainer"]["steps_per_s"] / entry["bare"]["steps_per_s"]
         result["scenarios"][name] = entry
     if not as_json:
         print(format_table(result))
@@ -232,16 +316,28 @@ def run_bench(
 
 def format_table(result: dict) -> str:
     """A small fixed-width table of the figures in ``result``."""
+
+    def rate(e: dict, side: str) -> str:
+        return f"{e[side]['steps_per_s']:.1f} ({e[side]['threads']}t)" if e.get(side) else "-"
+
     lines = [
         f"numpy {result['numpy_version']}, torch {result['torch_version'] or 'not installed'}, "
         f"float64, median of {result['reps']} interleaved repetitions",
         f"{'scenario':<8} {'engine steps/s':>15} {'torch steps/s':>14} {'ratio':>6}  description",
     ]
     for name, e in result["scenarios"].items():
-        ours = f"{e['numpy']['steps_per_s']:.1f} ({e['numpy']['threads']}t)"
-        theirs = f"{e['torch']['steps_per_s']:.1f} ({e['torch']['threads']}t)" if e["torch"] else "-"
         ratio = f"{e['ratio']:.2f}" if e["ratio"] is not None else "-"
-        lines.append(f"{name:<8} {ours:>15} {theirs:>14} {ratio:>6}  {e['title']}")
+        lines.append(f"{name:<8} {rate(e, 'numpy'):>15} {rate(e, 'torch'):>14} {ratio:>6}  {e['title']}")
+    lines.append("")
+    lines.append(f"{'scenario':<8} {'floor steps/s':>15} {'engine/floor':>13} {'torch/floor':>12}")
+    for name, e in result["scenarios"].items():
+        torch_share = f"{e['of_floor']['torch']:.2f}" if "torch" in e["of_floor"] else "-"
+        lines.append(f"{name:<8} {rate(e, 'floor'):>15} {e['of_floor']['numpy']:>13.2f} {torch_share:>12}")
+    lines.append("")
+    lines.append(f"{'scenario':<8} {'Trainer steps/s':>15} {'bare steps/s':>13} {'Trainer/bare':>12}  data")
+    for name, e in result["scenarios"].items():
+        lines.append(f"{name:<8} {rate(e, 'trainer'):>15} {rate(e, 'bare'):>13} "
+                     f"{e['trainer_over_bare']:>12.2f}  {e['trainer_data']}")  # fmt: skip
     return "\n".join(lines)
 
 

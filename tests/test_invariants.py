@@ -375,6 +375,31 @@ def test_bench_measures_both_sides(capsys):
             assert entry["ratio"] == pytest.approx(ratio)
 
 
+def test_bench_prints_the_floor_and_the_trainers_overhead(capsys):
+    from rnn_core import bench
+
+    result = bench.run_bench(reps=1, seconds=0.0, threads=(1,), min_steps=1, scenarios=["S1"])
+    table = capsys.readouterr().out
+    assert "floor steps/s" in table and "Trainer/bare" in table
+    e = result["scenarios"]["S1"]
+    for side in ("floor", "trainer", "bare"):
+        assert e[side]["steps_per_s"] > 0
+    assert e["of_floor"]["numpy"] == pytest.approx(e["numpy"]["steps_per_s"] / e["floor"]["steps_per_s"])
+    assert e["trainer_over_bare"] == pytest.approx(e["trainer"]["steps_per_s"] / e["bare"]["steps_per_s"])
+
+
+@pytest.mark.parametrize("name", ["S1", "S2"])
+def test_the_bare_step_is_the_trainers_step_without_the_bookkeeping(name):
+    from rnn_core import bench
+
+    trainer_step, bare_step, _ = bench.trainer_steppers(name)
+    # Same model, seed and minibatches: the same losses, step after step (no clipping either).
+    ours = [trainer_step() for _ in range(4)]
+    bare = [bare_step() for _ in range(4)]
+    assert bare == pytest.approx(ours, rel=1e-12)
+    assert ours[-1] < ours[0]
+
+
 def test_bench_main_prints_json_last(capsys, monkeypatch):
     import json
 
