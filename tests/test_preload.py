@@ -4,6 +4,7 @@ middleware that inserts them into HTML pages only."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dashboard.preload import FIRST_PAGE_ELEMENTS, PreloadMiddleware, bundles, link_tags, static_js_dir
@@ -51,7 +52,9 @@ def serve(middleware: PreloadMiddleware, path: str = "/") -> tuple[dict, bytes]:
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": path, "headers": []}
-    asyncio.run(middleware(scope, receive, send))
+    # In a thread of its own: the browser tests' driver may keep an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, middleware(scope, receive, send)).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start, body
