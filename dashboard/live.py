@@ -202,7 +202,14 @@ def evaluate(sess: Session, run: Run, *, exact: bool | None = None) -> dict:
     if exact is None:
         exact = not sess.state.moving
     t0 = time.perf_counter()
-    ev = run.trainer.evaluate(max_windows=None if exact else LIVE_EVAL_WINDOWS)
+    tr = run.trainer
+    if exact and not sess.state.moving and hasattr(tr, "prime"):
+        # Paused: the curves come back with the evaluation, so that the loss chart shows the
+        # point the numbers show (the last refresh's curves predate it).
+        tr.prime({"eval": "exact", "curves": charts_module.CURVE_POINTS})
+        ev = tr.answer("eval")
+    else:
+        ev = tr.evaluate(max_windows=None if exact else LIVE_EVAL_WINDOWS)
     run.eval_seconds = time.perf_counter() - t0
     run.last_eval_time = time.perf_counter()
     run.last_eval = ev

@@ -122,6 +122,13 @@ def run_until(at: AppTest, done: Callable[[], bool], *, tries: int = 20) -> bool
     return done()
 
 
+def array_values(value) -> np.ndarray:
+    """The numbers of an array in a figure's JSON: a list, or plotly's typed array."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+    return np.asarray(value, dtype=float)
+
+
 def array_len(value) -> int:
     """Length of an array in a figure's JSON: a list, or plotly's typed array ``{dtype, bdata[, shape]}``."""
     if isinstance(value, dict):

@@ -1,8 +1,11 @@
 """The Train page (landing) through streamlit.testing: controls, buttons, live settings, divergence."""
 
+import time
+
 import numpy as np
 import pytest
 from app_helpers import (
+    array_values,
     button_labels,
     chart_specs,
     chart_titled,
@@ -66,14 +69,35 @@ def test_step_n_takes_n_updates():
     assert session(at).state.mode == "paused"
 
 
+def test_the_loss_chart_shows_the_evaluation_of_the_weights_shown_once_paused(monkeypatch):
+    from dashboard import live
+
+    at = open_app()
+    at.number_input(key=key("step_n")).set_value(7).run()
+    # No evaluation comes with the answers while the steps are taken: only the paused page's.
+    monkeypatch.setattr(live, "EVAL_MIN_INTERVAL", 1e9)
+    session(at).run.last_eval_time = time.perf_counter()
+    press(at, "step_n")
+    assert run_until(at, lambda: session(at).state.mode == "paused")
+    at.run()  # a page drawn paused, as after any click
+    step = trainer(at).step_count
+    assert step == 7
+    validation = [t for t in chart_titled(at, "Loss")["data"] if t.get("name") == "validation"]
+    assert validation, "no validation curve on the loss chart"
+    # The metric tiles show the exact evaluation at this step: so does the chart's curve.
+    assert step in array_values(validation[0]["x"]).astype(int)
+
+
 def test_start_trains_and_pause_stops():
     at = open_app()
     press(at, "start")
     assert not at.exception
     assert session(at).state.mode == "running"
     assert at.button(key=button_key("start")).disabled and not at.button(key=button_key("pause")).disabled
+    # The worker trains on its own, at a lower priority: on a loaded machine the first refresh
+    # may come before its first step.
+    assert run_until(at, lambda: trainer(at).step_count > 0)
     after_start = trainer(at).step_count
-    assert after_start > 0
     at.run()
     assert trainer(at).step_count > after_start
     press(at, "pause")
