@@ -52,6 +52,10 @@ HIDDEN_BOUND = 1e6
 # the first unhealthy step, as the loss may have been climbing for a while before that.
 HEALTHY_EVERY = 25
 HEALTHY_KEEP = 2  # copies kept: the older predates any blow-up that began after the newer
+# A jump counts only once the loss is also above this fraction of the run's first healthy loss
+# (the untrained model's): a sine fitted to a loss of 1e-9 whose minibatch loss jumps to 1e-6
+# has not blown up; the guard used to pause such a run after hours of training.
+FLOOR_FRACTION = 1e-2
 REFERENCE_LOSSES = 50  # recent healthy losses whose median is the blow-up reference
 REFERENCE_MIN = 3  # healthy losses needed before the loss test applies
 
@@ -89,6 +93,7 @@ class _Guard:
     since: int = 0  # accepted healthy steps since the newest kept state
     bad_step: int | None = None  # number of the first unhealthy step
     cause: str = ""
+    first: float | None = None  # the first healthy loss this monitor saw
 
     def judge(self, number: int, loss: float, hidden: float, rejected: str) -> None:
         """Note step ``number``; ``rejected`` says why it was rejected ("" when it was not)."""
@@ -98,11 +103,14 @@ class _Guard:
         cause = rejected
         if not cause and not hidden <= HIDDEN_BOUND:
             cause = f"hidden activations reached {hidden:.3g}"
-        if not cause and loss > BLOWUP_FACTOR * ref:
+        floor = FLOOR_FRACTION * self.first if self.first is not None else 0.0
+        if not cause and loss > BLOWUP_FACTOR * ref and loss > floor:
             cause = f"the loss jumped to {loss:.3g}, over {BLOWUP_FACTOR:g} times its recent median"
         if cause:
             self.bad_step, self.cause = number, cause
         else:
+            if self.first is None and math.isfinite(loss):
+                self.first = loss
             self.losses.append(loss)
             self.since += 1
 
@@ -340,6 +348,7 @@ class Trainer(TaskOperations):
             "step_count": self.step_count,
             "samples_seen": self._samples_seen,
             "losses": tuple(self._guard.losses),
+            "first_loss": self._guard.first,
         }
 
     def _put(self, snap: dict[str, Any]) -> None:
@@ -355,8 +364,8 @@ class Trainer(TaskOperations):
         self._samples_seen = int(snap["samples_seen"])
         self.optimizer.lr = self._lr()
 
-    def _reset_guard(self, kept: tuple = (), losses: tuple = ()) -> None:
-        self._guard = _Guard(kept=deque(kept, maxlen=HEALTHY_KEEP))
+    def _reset_guard(self, kept: tuple = (), losses: tuple = (), first: float | None = None) -> None:
+        self._guard = _Guard(kept=deque(kept, maxlen=HEALTHY_KEEP), first=first)
         self._guard.losses.extend(losses)
         if not kept:
             self._guard.kept.append(self._capture())
@@ -396,7 +405,7 @@ class Trainer(TaskOperations):
         self._put(target)
         self.history.truncate_to_step(self.step_count)
         kept = tuple(s for s in self._guard.kept if s["step_count"] <= self.step_count)
-        self._reset_guard(kept, target["losses"])
+        self._reset_guard(kept, target["losses"], target.get("first_loss"))
         return self.step_count
 
     def divergence_advice(self) -> dict[str, Any]:

@@ -101,6 +101,21 @@ def test_a_loss_far_above_its_recent_median_is_a_divergence(sine, factor, diverg
     assert not m["rejected"] and m["diverged"] is diverges and tr.diverged is diverges
 
 
+def test_a_jump_that_stays_far_below_the_untrained_loss_is_no_divergence():
+    from rnn_core.trainer import _Guard
+
+    # What a default sine run did after 447,513 steps: minibatch losses near 1e-9, then one of
+    # 1.4e-6, "over 1000 times the median" and still 300,000 times below where it started.
+    guard = _Guard()
+    guard.judge(1, 0.5, 0.1, "")
+    for number in range(2, 60):
+        guard.judge(number, 1e-9, 0.1, "")
+    guard.judge(60, 1.4e-6, 0.1, "")
+    assert guard.bad_step is None
+    guard.judge(61, 0.8, 0.1, "")  # back above the untrained loss: that is a blow-up
+    assert guard.bad_step == 61 and "jumped" in guard.cause
+
+
 def test_diverged_stays_until_a_roll_back_and_run_pauses_on_it(sine):
     tr = Trainer.create(sine, train=STEADY)
     tr.run(30)
