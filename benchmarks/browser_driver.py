@@ -196,14 +196,20 @@ class Server:
         raise SystemExit(f"server did not answer /_stcore/health in {timeout:.0f} s; log: {self.log_path}")
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        if self.proc is not None:
+            stop_process(self.proc, 15)
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
+    """Terminate ``proc`` if it still runs, and kill it if it has not ended ``grace`` s later."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def check_chromium() -> None:
@@ -243,11 +249,7 @@ def own_browser(pw, timeout: float = 30.0):
         finally:
             browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         shutil.rmtree(profile, ignore_errors=True)
 
 
