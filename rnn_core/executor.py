@@ -96,7 +96,6 @@ class TrainingLoop:
         return len(self._moving)
 
     def _serve(self) -> None:
-        _own_cpu_group()
         _lower_priority()
         # Fewer forced hand-overs of the interpreter lock between this thread and the worker's
         # own (each one waits for a core on a busy machine); an answer waits at most this long.
@@ -113,7 +112,7 @@ class TrainingLoop:
             runs = run = None  # no strong reference outlives the round
 
 
-def _own_cpu_group() -> None:
+def own_cpu_group() -> None:
     """Put this worker process in a session of its own, if it is a process of its own (a worker
     process started by a Dask nanny, not a worker thread of the caller's process).
 
