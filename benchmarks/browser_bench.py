@@ -32,7 +32,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 # Installed in the page: remembers when the Step metric changed and when the loss chart (the
-# first chart on the page) was drawn anew.
+# first chart on the page) showed a new figure.
 OBSERVER_JS = """
 () => {
   const findStep = () => {
@@ -51,8 +51,11 @@ OBSERVER_JS = """
       const v = parseInt(el.innerText.replace(/,/g, ''), 10);
       if (!Number.isNaN(v) && v !== last) { last = v; window.__bench.steps.push([now, v]); }
     }
-    // Streamlit mounts a new plot whenever a chart's figure changes: count new plot nodes.
-    const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+    // The app's chart element marks each figure it drew with a revision (st.plotly_chart, in
+    // older versions of the app, mounted a new plot node instead): count either.
+    const own = document.querySelector('.rnn-chart');
+    const plot = own ? own.dataset.revision
+      : document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
     if (plot && plot !== lastPlot) { lastPlot = plot; window.__bench.redraws.push(now); }
   });
   obs.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});

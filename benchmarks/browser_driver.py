@@ -45,8 +45,10 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1440, "height": 1000}
 NAV_PAGES = ("Train", "Data", "Predict", "Model")
 
-# One read of everything the benchmarks look at. The Step metric is the tile labelled "Step" on
-# the Train page; on other pages the sidebar status ("Step 1,234 · epoch ...") gives the step.
+# A drawn chart is an SVG in the app's chart element (or, in older versions of the app, in
+# Streamlit's plotly chart). One read of everything the benchmarks look at. The Step metric is
+# the tile labelled "Step" on the Train page; on other pages the sidebar status ("Step 1,234 ·
+# epoch ...") gives the step.
 STATE_JS = """
 () => {
   const int = (s) => { const d = (s || '').replace(/[^0-9]/g, ''); return d ? parseInt(d, 10) : null; };
@@ -67,7 +69,7 @@ STATE_JS = """
     step: step,
     titles: [...document.querySelectorAll('h1')].map((h) => h.innerText.trim()),
     start_enabled: start ? !start.disabled : null,
-    charts: document.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length,
+    charts: document.querySelectorAll('.rnn-chart .main-svg, [data-testid="stPlotlyChart"] .main-svg').length,
     sidebar: side ? side.innerText : '',
     script: app ? app.getAttribute('data-test-script-state') : null,
   };
@@ -80,7 +82,7 @@ USABLE_JS = """
 () => {
   const h1 = [...document.querySelectorAll('h1')].some((h) => h.innerText.trim() === 'Train');
   const start = [...document.querySelectorAll('button')].find((b) => b.innerText.trim() === 'Start');
-  const chart = document.querySelector('[data-testid="stPlotlyChart"] .main-svg');
+  const chart = document.querySelector('.rnn-chart .main-svg, [data-testid="stPlotlyChart"] .main-svg');
   return h1 && start && !start.disabled && chart ? Date.now() : false;
 }
 """

@@ -2,7 +2,8 @@
 
 Figures are rebuilt through :func:`live_figure`: not at all while the model has not changed,
 and while training runs at most as often as :data:`REFRESH` says (the loss chart every tick);
-in between the previous figure is sent again, which costs the browser next to nothing.
+in between the previous figure is sent again, which the browser recognises and skips. Each is
+drawn by :func:`dashboard.plot.chart`, which updates a chart in place and keeps its zoom.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import controls, engine, figures, session
+from dashboard import controls, engine, figures, plot, session
 from dashboard.format import x_label
 from dashboard.session import Run
 from rnn_core.cells import cell_spec
@@ -24,14 +26,6 @@ CURVE_POINTS = 300
 LIVE_PRED_MAX = 3000
 """Most windows per split drawn in the live predictions chart: on a long series an evenly spaced
 sample of them is predicted (the chart could not show more points anyway)."""
-
-CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
-
-LIVE_CONFIG = {**CHART_CONFIG, "staticPlot": True}
-"""The live charts' configuration while training moves. Streamlit draws a plotly chart whose
-figure changed from scratch, so a zoom or a hover would not outlive the next refresh anyway; a
-static plot skips the hover and drag layers and costs the browser less at each of them. Paused,
-the charts are interactive again (and a zoom then stays while the page reruns)."""
 
 REFRESH = {"loss": 0.0, "pred": 0.5, "accuracy": 0.5, "sample": 1.0, "internals": 1.0, "grads": 1.0}
 """Seconds between rebuilds of each live chart while training runs (0 = every refresh)."""
@@ -53,7 +47,8 @@ GATE_LABELS = {
 
 
 def live_figure(run: Run, name: str, view: tuple, build, *, every: float):
-    """The figure ``build()`` makes, rebuilt while training runs at most every ``every`` seconds.
+    """What ``build()`` makes (a figure comes back ready to draw, :func:`dashboard.plot.serialize`),
+    rebuilt while training runs at most every ``every`` seconds.
 
     ``view`` holds the user's choices (split, window, layer, ...): when it changes, or when
     training is paused, the figure is rebuilt at once. A figure that is slow to build waits at
@@ -71,12 +66,10 @@ def live_figure(run: Run, name: str, view: tuple, build, *, every: float):
         if old_view == view and (old_version == run.version or (moving and now - at < max(every, 5 * cost))):
             return fig
     fig = build()
+    if isinstance(fig, go.Figure):
+        fig = plot.serialize(fig)
     run.memo[f"fig:{name}"] = (run.version, view, fig, now, time.perf_counter() - now)
     return fig
-
-
-def live_config() -> dict:
-    return LIVE_CONFIG if session.get().state.moving else CHART_CONFIG
 
 
 def loss_chart(run: Run) -> None:
@@ -97,7 +90,7 @@ def loss_chart(run: Run) -> None:
         )
 
     fig = live_figure(run, "loss", (len(hist.evals),), build, every=REFRESH["loss"])
-    st.plotly_chart(fig, config=live_config(), key="fig_loss")
+    plot.chart(fig, key="fig_loss")
 
 
 def predictions_chart(run: Run) -> None:
@@ -110,7 +103,7 @@ def predictions_chart(run: Run) -> None:
         return figures.predictions_figure(xt, pt, at, xv, pv, av, y_label=ds.columns[0], x_label=x_label(ds))
 
     fig = live_figure(run, "pred", (), build, every=REFRESH["pred"])
-    st.plotly_chart(fig, config=live_config(), key="fig_pred")
+    plot.chart(fig, key="fig_pred")
 
 
 def text_progress(run: Run) -> None:
@@ -127,10 +120,7 @@ def text_progress(run: Run) -> None:
         top = max(counts.values()) / (sum(counts.values()) or 1) if counts else None
         return figures.accuracy_figure(steps, acc, baseline=top)
 
-    st.plotly_chart(
-        live_figure(run, "accuracy", (len(ev),), build, every=REFRESH["accuracy"]),
-        config=live_config(), key="fig_acc",
-    )  # fmt: skip
+    plot.chart(live_figure(run, "accuracy", (len(ev),), build, every=REFRESH["accuracy"]), key="fig_acc")
     line = live_figure(run, "sample", (), lambda: tr.sample_line(120, 0.8), every=REFRESH["sample"])
     st.caption("A line sampled just now (temperature 0.8):")
     st.code(line, language=None, wrap_lines=True)
@@ -196,7 +186,7 @@ def internals_chart(run: Run) -> None:
         return figures.gates_figure(gates, title=f"Gates, layer {layer}{_cut_note(tr)}")
 
     fig = live_figure(run, "internals", (split, int(index), layer, inside), build, every=REFRESH["internals"])
-    st.plotly_chart(fig, config=live_config(), key="fig_internals")
+    plot.chart(fig, key="fig_internals")
 
 
 def grad_chart(run: Run) -> None:
@@ -213,4 +203,4 @@ def grad_chart(run: Run) -> None:
         )
 
     fig = live_figure(run, "grads", clip, build, every=REFRESH["grads"])
-    st.plotly_chart(fig, config=live_config(), key="fig_grads")
+    plot.chart(fig, key="fig_grads")

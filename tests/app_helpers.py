@@ -95,8 +95,12 @@ def sidebar_text(at: AppTest) -> str:
 
 
 def chart_specs(at: AppTest) -> list[dict]:
-    """The plotly figures on the page, in order, as dicts."""
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    """The plotly figures the app's chart element draws on the page, in order, as dicts."""
+    found = []
+    for el in at.get("bidi_component"):
+        if el.proto.component_name == "rnn_playground_chart":
+            found.append(json.loads(json.loads(el.proto.json)["figure"]))
+    return found
 
 
 def chart_titled(at: AppTest, part: str) -> dict:

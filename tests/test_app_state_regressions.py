@@ -7,10 +7,9 @@ paused, stale upload state, a sample that outlived its model, and more.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
+from app_helpers import chart_specs
 from streamlit.testing.v1 import AppTest
 
 from dashboard import session
@@ -135,7 +134,7 @@ def test_a_model_loaded_at_step_300_does_not_say_no_steps_yet():
     tr.run(300)
     upload_model(at, "late.npz", tr.save())
     at.switch_page("pages/train.py").run()
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = chart_specs(at)
     [loss] = [s for s in specs if s["layout"]["title"]["text"].lower().startswith("loss")]
     notes = " ".join(a.get("text", "") for a in loss["layout"].get("annotations", []))
     assert "No steps yet" not in notes and "Loaded at step 300" in notes

@@ -397,17 +397,26 @@ def test_sine_charts_name_their_x_axis_time_step():
     assert pred["layout"]["xaxis"]["title"]["text"] == "time step"
 
 
-def test_live_charts_are_static_while_training_and_interactive_when_paused():
-    # While training moves each update redraws a chart from scratch, so hovering and zooming
-    # are switched off then (cheaper for the browser); paused, they are back.
+def test_live_charts_keep_their_element_and_their_zoom_revision_while_training():
+    # The browser updates a chart in place when the element's key is the same on the next run,
+    # and plotly keeps a zoom across updates only while the figure's uirevision stays the same.
     import json
 
-    def static_plots(at) -> list[bool]:
-        return [json.loads(el.proto.config).get("staticPlot", False) for el in at.get("plotly_chart")]
+    def charts(at) -> dict[str, tuple[str, dict]]:
+        found = {}
+        for el in at.get("bidi_component"):
+            data = json.loads(el.proto.json)
+            found[el.proto.id] = (json.loads(data["figure"])["layout"].get("uirevision"), data["config"])
+        return found
 
     at = open_app()
-    assert static_plots(at) and not any(static_plots(at))
+    paused = charts(at)
+    assert len(paused) == 4 and all(rev for rev, _ in paused.values())
     press(at, "start")
-    assert all(static_plots(at))
+    moving = charts(at)
+    assert moving.keys() == paused.keys()
+    assert [rev for rev, _ in moving.values()] == [rev for rev, _ in paused.values()]
+    # interactive while training too: a zoom taken during training has to stay
+    assert not any(cfg.get("staticPlot") for _, cfg in moving.values())
     press(at, "pause")
-    assert static_plots(at) and not any(static_plots(at))
+    assert charts(at).keys() == paused.keys()

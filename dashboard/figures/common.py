@@ -46,9 +46,30 @@ def visible_char(ch: str) -> str:
     return {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}.get(ch, ch if ch.isprintable() else repr(ch)[1:-1])
 
 
+TEXT_COLOR, GRID_COLOR, AXIS_COLOR = "#31333f", "#e6e9ef", "#a3a8b8"
+
+TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": '"Source Sans", "Source Sans Pro", sans-serif', "size": 13, "color": TEXT_COLOR},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": list(PARAM_COLORS),
+        "xaxis": {"gridcolor": GRID_COLOR, "linecolor": AXIS_COLOR, "zerolinecolor": GRID_COLOR,
+                  "automargin": True},
+        "yaxis": {"gridcolor": GRID_COLOR, "linecolor": AXIS_COLOR, "zerolinecolor": GRID_COLOR,
+                  "automargin": True},
+        "hoverlabel": {"font": {"family": '"Source Sans", sans-serif'}},
+    }
+)  # fmt: skip
+"""The app's look for every figure: the page's font and text colour, light grids on white, the
+parameter colours in turn. Figures carry it themselves, so they look the same in the app's chart
+element, in ``st.plotly_chart`` and exported."""
+
+
 def base_layout(fig: go.Figure, *, title: str, revision: str, height: int = 360) -> go.Figure:
     """Title, size, margins, legend and a constant ``uirevision`` (a user's zoom survives redraws)."""
     fig.update_layout(
+        template=TEMPLATE,
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
         height=height,
         margin=MARGIN,

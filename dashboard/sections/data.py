@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import actions, callbacks, controls, figures, session
-from dashboard.charts import CHART_CONFIG
+from dashboard import actions, callbacks, controls, figures, plot, session
 from dashboard.format import data_summary, x_label
 from dashboard.sources import SOURCES
 
@@ -100,7 +99,7 @@ def data_preview(ds) -> None:
         c[3].metric("Validation chars", f"{n_val:,}")
         left, right = st.columns([3, 2])
         with left:
-            st.plotly_chart(figures.char_counts_figure(ds.counts), config=CHART_CONFIG)
+            plot.chart(figures.char_counts_figure(ds.counts), key="fig_char_counts")
         with right:
             st.markdown("**Baselines on the validation text**")
             st.dataframe(baselines_table(ds), width="stretch")
@@ -118,12 +117,12 @@ def data_preview(ds) -> None:
     x = np.asarray(ds.x_axis)
     tr_span, va_span = figures.split_spans(x, np.asarray(ds.train_idx), np.asarray(ds.val_idx))
     extras = {name: ds.raw[:, k] for k, name in enumerate(ds.columns) if k > 0}
-    st.plotly_chart(
+    plot.chart(
         figures.series_figure(
             x, ds.raw[:, 0], target_name=ds.columns[0], x_label=x_label(ds), extras=extras,
             train_span=tr_span, val_span=va_span,
         ),
-        config=CHART_CONFIG,
+        key="fig_series",
     )  # fmt: skip
     left, right = st.columns(2)
     with left:

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import streamlit as st
 
-from dashboard import controls, figures, live, session
-from dashboard.charts import CHART_CONFIG, LIVE_PRED_MAX
+from dashboard import controls, figures, live, plot, session
+from dashboard.charts import LIVE_PRED_MAX
 from dashboard.format import model_summary, x_label
 from dashboard.guard import guarded
 from dashboard.session import Run
@@ -74,7 +74,7 @@ def series_section(run: Run) -> None:
             ds.x_axis, ds.raw[:, 0], *forecast, x_val=x_val, pred_val=pred_val,
             y_label=ds.columns[0], x_label=x_label(ds), max_points=FORECAST_DRAWN,
         )  # fmt: skip
-        st.plotly_chart(fig, config=CHART_CONFIG)
+        plot.chart(fig, key="fig_forecast")
     st.markdown("**Validation metrics, original units** (one-step predictions; lower is better)")
     st.dataframe(regression_metrics(run), width="stretch")
     st.caption("The forecast feeds each prediction back in as the next input, so errors compound.")
@@ -119,4 +119,4 @@ def text_section(run: Run) -> None:
         if err:
             st.error(err)
         else:
-            st.plotly_chart(figures.probs_figure(probs), config=CHART_CONFIG)
+            plot.chart(figures.probs_figure(probs), key="fig_next_char")

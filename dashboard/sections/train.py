@@ -7,7 +7,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from dashboard import actions, callbacks, charts, controls, session
+from dashboard import actions, callbacks, charts, controls, plot, session
 from dashboard.format import finite, fmt, format_epoch
 from dashboard.session import Run, Session
 from rnn_core.settings import PRESETS, SCHEMA, group
@@ -199,3 +199,4 @@ def live_panels() -> None:
         charts.internals_chart(run)
     with bottom_right:
         charts.grad_chart(run)
+    st.caption(plot.RESET_HINT)

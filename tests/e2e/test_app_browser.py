@@ -98,7 +98,7 @@ def test_the_first_page_fetches_its_chart_code_ahead(page: Page, goto):
     """The page's HTML names plotly's bundle for preloading, and the browser fetched it from that
     link, not from the chart's own import (which comes after the page's script has run)."""
     goto()
-    expect(page.get_by_test_id("stPlotlyChart").first.locator(".main-svg").first).to_be_visible()
+    expect(page.locator(".rnn-chart .main-svg").first).to_be_visible()
     fetched = page.evaluate(
         "performance.getEntriesByType('resource')"
         ".filter(e => /[/]PlotlyChart[.][^/]*[.]js$/.test(e.name)).map(e => e.initiatorType)"

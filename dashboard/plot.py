@@ -1,0 +1,168 @@
+"""The app's chart element: a plotly figure drawn once and then updated in place.
+
+``st.plotly_chart`` draws a figure that changed from scratch: while training moves, every refresh
+tears each chart down and builds it again, so a zoom or a pan is lost at the next refresh, a
+drag never takes, a hover can land on a chart half torn down (and throw in the browser), and a
+chart can be missing from the page for a frame. :func:`chart` draws through a Streamlit
+component of our own instead. Its browser code keeps one plot per chart for as long as the chart
+is on the page and hands each new figure to ``Plotly.react``, which changes only what changed;
+every figure carries a constant ``uirevision`` (:func:`dashboard.figures.common.base_layout`), so
+the user's zoom, pan and legend choices survive the updates. While a mouse button is down on a
+chart (a drag-zoom under way) updates wait and the latest is applied when it is released. A
+double-click on a chart, or the tool bar's home button, resets its axes.
+
+Plotly's own browser code is the copy Streamlit ships (its plotly chart bundle, which defines
+``window.Plotly`` when it loads, and which :mod:`dashboard.preload` already names for preloading):
+nothing more is downloaded. A Streamlit without that bundle gets ``st.plotly_chart`` instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import plotly.io as pio
+import streamlit as st
+
+from dashboard.preload import static_js_dir
+
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+DEFAULT_HEIGHT = 450
+"""Plotly's own height of a figure that sets none."""
+
+RESET_HINT = "Drag on a chart to zoom, double-click it to reset; zooms stay while it updates."
+
+_JS = r"""
+const loading = {};
+
+function plotly(src) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!loading[src]) {
+    loading[src] = import(new URL(src, document.baseURI).href).then(() => {
+      if (!window.Plotly) throw new Error("the plotly bundle did not define Plotly");
+      return window.Plotly;
+    });
+  }
+  return loading[src];
+}
+
+function draw(box) {
+  const s = box.rnnChart;
+  if (s.busy || s.held || !s.next) return;
+  const next = s.next;
+  s.next = null;
+  s.busy = true;
+  plotly(next.src)
+    .then((P) => {
+      const fig = JSON.parse(next.figure);
+      return P.react(box, fig.data, fig.layout, next.config);
+    })
+    .then(() => {
+      s.shown = next.figure;
+      box.dataset.revision = String(next.revision);
+      box.removeAttribute("data-error");
+    })
+    .catch((err) => {
+      box.dataset.error = String((err && err.message) || err);
+      console.warn("chart not drawn:", err);
+    })
+    .finally(() => {
+      s.busy = false;
+      draw(box);
+    });
+}
+
+export default function (component) {
+  const { data, parentElement } = component;
+  let box = parentElement.querySelector(":scope > .rnn-chart");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "rnn-chart";
+    parentElement.appendChild(box);
+    const s = { next: null, shown: null, busy: false, held: false };
+    box.rnnChart = s;
+    const release = () => {
+      if (!s.held) return;
+      s.held = false;
+      draw(box);
+    };
+    box.addEventListener("pointerdown", () => { s.held = true; });
+    window.addEventListener("pointerup", release);
+    window.addEventListener("pointercancel", release);
+    const resized = new ResizeObserver(() => {
+      if (window.Plotly && box._fullLayout) window.Plotly.Plots.resize(box);
+    });
+    resized.observe(box);
+    s.cleanup = () => {
+      resized.disconnect();
+      window.removeEventListener("pointerup", release);
+      window.removeEventListener("pointercancel", release);
+      if (window.Plotly) window.Plotly.purge(box);
+    };
+  }
+  const s = box.rnnChart;
+  box.style.minHeight = data.height + "px";
+  if (data.figure !== s.shown) {
+    s.next = data;
+    draw(box);
+  }
+  return () => s.cleanup();
+}
+"""
+
+_CSS = ".rnn-chart { width: 100%; }"
+
+
+@functools.cache
+def plotly_bundle() -> str | None:
+    """The page-relative address of Streamlit's plotly chart bundle, or None without one."""
+    try:
+        names = sorted(p.name for p in static_js_dir().iterdir())
+    except OSError:
+        return None
+    found = [n for n in names if n.startswith("PlotlyChart.") and n.endswith(".js")]
+    return f"./static/js/{found[0]}" if found else None
+
+
+@functools.cache
+def _component():
+    return st.components.v2.component("rnn_playground_chart", js=_JS, css=_CSS, isolate_styles=False)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A figure as the JSON the chart element draws, with its height in pixels: build it once
+    (:func:`serialize`) and draw it as often as wanted."""
+
+    json: str
+    height: int
+
+
+def serialize(fig: go.Figure) -> Drawn:
+    """``fig`` as plotly writes it for the browser (numbers as typed arrays)."""
+    return Drawn(fig.to_json(), int(fig.layout.height or DEFAULT_HEIGHT))
+
+
+def chart(fig: go.Figure | Drawn, *, key: str, config: dict | None = None) -> None:
+    """Draw ``fig`` as the chart ``key``; the same ``key`` on the page's next run updates that
+    chart in place."""
+    config = CHART_CONFIG if config is None else config
+    drawn = fig if isinstance(fig, Drawn) else serialize(fig)
+    src = plotly_bundle()
+    if src is None:
+        st.plotly_chart(pio.from_json(drawn.json), config=config, key=key)
+        return
+    _component()(
+        key=key,
+        data={
+            "figure": drawn.json,
+            "config": config,
+            "src": src,
+            "height": drawn.height,
+            "revision": zlib.crc32(drawn.json.encode()),
+        },
+        height=drawn.height,
+    )
