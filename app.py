@@ -14,18 +14,20 @@ multiprocessing's "spawn", import ``__main__`` again; for them this file must do
 def main() -> None:
     import streamlit as st
 
-    from dashboard import actions, live, session
+    from dashboard import actions, layout, live, session
 
     st.set_page_config(
         page_title="RNN Playground",
         page_icon="🔁",
         layout="wide",
-        initial_sidebar_state="expanded",
+        # Open on a laptop or a projector, closed on a phone (where it would cover the page).
+        initial_sidebar_state="auto",
         menu_items={
             "About": "RNN Playground: recurrent networks written from scratch in NumPy, trained live."
         },
     )
 
+    layout.style()
     sess = session.get()
     sess.live_drawn = False
     actions.apply_requests()
@@ -44,6 +46,7 @@ def main() -> None:
             st.Page("pages/model.py", title="Model", icon=":material/save:", url_path="model-files"),
         ]
     )
+    layout.sidebar_closes_on_navigation()
     st.sidebar.markdown("### RNN Playground")
     sess.status_slot = st.sidebar.container()
 

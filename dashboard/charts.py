@@ -146,17 +146,24 @@ def _windows(tr, split: str) -> int:
 def internals_chart(run: Run) -> None:
     tr = run.trainer
     view = session.get().view
-    c1, c2, c3 = st.columns([1, 2, 1])
-    split = c1.radio("Split", ("val", "train"), horizontal=True, **controls.view_kwargs("split"))
+    # A wrapping row of fixed widths, not columns: in a narrow panel (a projector's) columns
+    # would squeeze the radio's labels to "v al" and "tr ai n".
+    row = st.container(horizontal=True, gap="medium")
+    split = row.radio("Split", ("val", "train"), horizontal=True, width="content",
+                      **controls.view_kwargs("split"))  # fmt: skip
     n = _windows(tr, split)
     if not 0 <= view.window < n:
         view.window = 0
-    index = c2.slider("Window", 0, n - 1, help="Which window of the split to look inside.",
-                      **controls.view_kwargs("window")) if n > 1 else 0  # fmt: skip
+    index = row.slider("Window", 0, n - 1, help="Which window of the split to look inside.", width=170,
+                       **controls.view_kwargs("window")) if n > 1 else 0  # fmt: skip
     layers = int(tr.config.num_layers)
     if view.layer >= layers:
         view.layer = 0
-    layer = c3.selectbox("Layer", list(range(layers)), **controls.view_kwargs("layer")) if layers > 1 else 0
+    layer = (
+        row.selectbox("Layer", list(range(layers)), width=80, **controls.view_kwargs("layer"))
+        if layers > 1
+        else 0
+    )
     spec = cell_spec(tr.config.cell)
     views = ["hidden state"]
     if spec.gate_names:

@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import session
+from dashboard import layout, session
 from rnn_core.settings import SCHEMA, Setting
 
 FORMATS: dict[str, Callable[[Any], str]] = {"cell": str.upper}
@@ -51,11 +51,12 @@ def setting_widget(name: str, where: Any = st, *, disabled: bool = False, after=
     return session.get().value(name)
 
 
-def settings_grid(names: list[str], *, columns: int = 2, disabled: Callable[[str], bool] = lambda n: False):
-    """Widgets of several settings in a grid of ``columns`` columns, in the order given."""
-    cols = st.columns(columns)
-    for i, name in enumerate(names):
-        setting_widget(name, cols[i % columns], disabled=disabled(name))
+def settings_grid(names: list[str], *, name: str, disabled: Callable[[str], bool] = lambda n: False):
+    """Widgets of several settings, in the order given, in a grid of as many equal cells per row
+    as the width allows (:mod:`dashboard.layout`); ``name`` tells the page's grids apart."""
+    grid = st.container(key=layout.grid_key(name))
+    for setting in names:
+        setting_widget(setting, grid, disabled=disabled(setting))
 
 
 def view_kwargs(name: str, *, after=None) -> dict[str, Any]:

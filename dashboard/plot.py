@@ -33,7 +33,10 @@ CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "sel
 DEFAULT_HEIGHT = 450
 """Plotly's own height of a figure that sets none."""
 
-RESET_HINT = "Drag on a chart to zoom, double-click it to reset; zooms stay while it updates."
+RESET_HINT = (
+    "Drag on a chart to zoom and double-click it to reset (its tool bar has more); a zoom stays "
+    "while the chart updates."
+)
 
 _JS = r"""
 const loading = {};
@@ -58,7 +61,11 @@ function draw(box) {
   plotly(next.src)
     .then((P) => {
       const fig = JSON.parse(next.figure);
-      return P.react(box, fig.data, fig.layout, next.config);
+      // A touch screen has no hover to show the tool bar on, and on a phone's narrow chart it
+      // would cover the title for good: there, taps zoom and a double tap resets.
+      const touch = window.matchMedia("(hover: none)").matches;
+      const config = touch ? { ...next.config, displayModeBar: false } : next.config;
+      return P.react(box, fig.data, fig.layout, config);
     })
     .then(() => {
       s.shown = next.figure;

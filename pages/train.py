@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import live, session
+from dashboard import layout, live, session
 from dashboard.sections import train
 
 st.title("Train")
@@ -11,9 +11,9 @@ st.caption(
     f"Data: **{sess.data_spec.label}** (change it on the Data page). Press **Start** and watch the "
     "loss fall, the predictions bend onto the data and the hidden units light up."
 )
-settings, main = st.columns([1, 3], gap="medium")
-with settings:
+settings, main = st.columns([1.3, 3], gap="medium")
+with settings.container(key=layout.TRAIN_SETTINGS):
     train.settings_column()
-with main:
+with main.container(key=layout.TRAIN_MAIN):
     train.run_buttons()
     live.run(charts=True)

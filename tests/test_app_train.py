@@ -100,8 +100,7 @@ def test_start_trains_and_pause_stops():
     # may come before its first step.
     assert run_until(at, lambda: trainer(at).step_count > 0)
     after_start = trainer(at).step_count
-    at.run()
-    assert trainer(at).step_count > after_start
+    assert run_until(at, lambda: trainer(at).step_count > after_start)  # and it goes on
     press(at, "pause")
     assert session(at).state.mode == "paused"
     paused_at = trainer(at).step_count
@@ -405,6 +404,8 @@ def test_live_charts_keep_their_element_and_their_zoom_revision_while_training()
     def charts(at) -> dict[str, tuple[str, dict]]:
         found = {}
         for el in at.get("bidi_component"):
+            if el.proto.component_name != "rnn_playground_chart":
+                continue
             data = json.loads(el.proto.json)
             found[el.proto.id] = (json.loads(data["figure"])["layout"].get("uirevision"), data["config"])
         return found

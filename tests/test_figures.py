@@ -186,7 +186,8 @@ def test_f32_leaves_datetimes_alone():
 
 
 def _notes(fig) -> str:
-    return " ".join(a.text for a in fig.layout.annotations)
+    """Every note on the chart: in the plot (an empty chart's) and under the title."""
+    return " ".join([*(a.text for a in fig.layout.annotations), fig.layout.title.subtitle.text or ""])
 
 
 def test_log_axes_are_labelled_in_powers_of_ten_not_si_prefixes():
@@ -230,8 +231,11 @@ def test_vanished_gradients_are_named_since_a_log_axis_cannot_draw_zero():
     fig = figures.grad_norm_figure(steps, norms, total=np.ones(5))
     notes = _notes(fig)
     assert "weight_hh_l0" in notes and "head.weight" not in notes
+    # under the title, where no curve runs: nothing drawn over the plot, room made above it
+    assert not fig.layout.annotations
+    assert fig.layout.margin.t > figures.common.MARGIN["t"] and fig.layout.height > 360
     healthy = figures.grad_norm_figure(steps, {"head.weight": norms["head.weight"]})
-    assert not healthy.layout.annotations
+    assert not _notes(healthy).strip() and healthy.layout.margin.t == figures.common.MARGIN["t"]
 
 
 def test_every_gate_has_its_own_colour_bar_beside_it():

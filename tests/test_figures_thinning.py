@@ -12,7 +12,8 @@ N = 100_000
 
 
 def _notes(fig) -> str:
-    return " ".join(a.text for a in fig.layout.annotations)
+    """Every note on the chart: in the plot (an empty chart's) and under the title."""
+    return " ".join([*(a.text for a in fig.layout.annotations), fig.layout.title.subtitle.text or ""])
 
 
 def _assert_thinned(trace, x_full, max_points):

@@ -66,16 +66,40 @@ parameter colours in turn. Figures carry it themselves, so they look the same in
 element, in ``st.plotly_chart`` and exported."""
 
 
+SUBTITLE_LINE = 16
+"""Pixels a line of notes under a chart's title adds to the top margin (and to the height)."""
+
+LEGEND_GAP = 72
+"""Pixels from the bottom of a plot to the top of its legend: room for the tick labels and the
+x-axis title between them."""
+
+
+def legend_y(height: int) -> float:
+    """The legend's place below the plot, in fractions of the plot's height (plotly's unit), for
+    a figure ``height`` pixels tall: :data:`LEGEND_GAP` pixels down whatever the height, as far
+    as the plot's height can be told before the legend's rows are known."""
+    plot = max(height - MARGIN["t"] - 130, 120)  # less the title, the axis and about two rows
+    return -min(LEGEND_GAP / plot, 0.45)
+
+
 def base_layout(fig: go.Figure, *, title: str, revision: str, height: int = 360) -> go.Figure:
     """Title, size, margins, legend and a constant ``uirevision`` (a user's zoom survives redraws)."""
+    sub = fig.layout.title.subtitle.text
+    lines = sub.count("<br>") + 1 if sub else 0
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
-        height=height,
-        margin=MARGIN,
+        title={
+            "text": title,
+            "x": 0,
+            "xanchor": "left",
+            "font": {"size": 15},
+            "subtitle": {"font": {"size": 12, "color": "#555"}},
+        },
+        height=height + SUBTITLE_LINE * lines,
+        margin={**MARGIN, "t": MARGIN["t"] + SUBTITLE_LINE * lines},
         uirevision=revision,
         # Below the plot: above it, legends collide with the title and the chart's tool bar.
-        legend={"orientation": "h", "yanchor": "top", "y": -0.3, "xanchor": "left", "x": 0.0},
+        legend={"orientation": "h", "yanchor": "top", "y": legend_y(height), "xanchor": "left", "x": 0.0},
         hovermode="x unified",
     )
     return fig
@@ -107,17 +131,22 @@ def step_axis(fig: go.Figure) -> None:
 
 
 def note(fig: go.Figure, text: str, *, center: bool = False) -> None:
-    """A message inside the plot area (an empty chart says why it is empty)."""
+    """A message on the chart: in the middle of an empty chart (saying why it is empty), else
+    under the title (where no curve can run beneath it), after any note already there."""
+    if not center:
+        before = fig.layout.title.subtitle.text
+        fig.update_layout(title_subtitle_text=f"{before}<br>{text}" if before else text)
+        return
     fig.add_annotation(
         text=text,
         xref="paper",
         yref="paper",
-        x=0.5 if center else 0.01,
-        y=0.5 if center else 0.99,
-        xanchor="center" if center else "left",
-        yanchor="middle" if center else "top",
+        x=0.5,
+        y=0.5,
+        xanchor="center",
+        yanchor="middle",
         showarrow=False,
         align="left",
-        font={"size": 14 if center else 12, "color": "#555"},
+        font={"size": 14, "color": "#555"},
         bgcolor="rgba(255, 255, 255, 0.8)",
     )

@@ -147,9 +147,9 @@ def grad_norm_figure(
                 hoverinfo="skip",
             )
         )
-    log_y(fig, "gradient L2 norm (before clipping)")
+    log_y(fig, "L2 norm")  # short: a long vertical title overruns a short plot into its title
     step_axis(fig)
-    return base_layout(fig, title="Gradient norm per parameter", revision="grads")
+    return base_layout(fig, title="Gradient norm per parameter, before clipping", revision="grads")
 
 
 def accuracy_figure(

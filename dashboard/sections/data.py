@@ -127,7 +127,10 @@ def data_preview(ds) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Statistics (original units)**")
-        st.dataframe(pd.DataFrame(ds.raw, columns=ds.columns).describe().T, width="stretch")
+        # One row per statistic and a column per series: eight rows fit a half-width column,
+        # where eight columns of a row per series were cut off even at 1440 px.
+        stats = pd.DataFrame(ds.raw, columns=ds.columns).describe().rename(index={"count": "values"})
+        st.dataframe(stats, width="stretch")
     with right:
         st.markdown("**Baselines on the validation windows** — the model should beat these")
         st.dataframe(baselines_table(ds), width="stretch")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from dashboard import actions, callbacks, charts, controls, plot, session
+from dashboard import actions, callbacks, charts, controls, layout, plot, session
 from dashboard.format import finite, fmt, format_epoch
 from dashboard.session import Run, Session
 from rnn_core.settings import PRESETS, SCHEMA, group
@@ -41,9 +41,10 @@ def settings_column() -> None:
     if kind != "text":
         rebuild = [n for n in rebuild if SCHEMA[n].when != "text"]
     st.markdown("**Model** — changes apply on **Reset**")
-    controls.settings_grid(rebuild, disabled=off)
+    controls.settings_grid(rebuild, name="model", disabled=off)
     st.markdown("**Live** — apply while training runs")
-    controls.settings_grid([s.name for s in group("model", "data", "train") if s.live], disabled=off)
+    live = [s.name for s in group("model", "data", "train") if s.live]
+    controls.settings_grid(live, name="live", disabled=off)
 
 
 def run_buttons() -> None:
@@ -83,10 +84,11 @@ def steps_per_refresh(sess: Session) -> int | None:
 def metrics_row(sess: Session, run: Run) -> None:
     tr, ev = run.trainer, run.last_eval
     ds = tr.dataset
-    # Fixed widths in a wrapping row: numbers changing every refresh do not shift the layout, and
-    # a narrow screen (a projector) wraps the tiles instead of cutting them to "1…".
-    row = st.container(horizontal=True, gap="small")
-    c = [row.container(width=w) for w in (90, 90, 140, 205, 90)]
+    # A wrapping row of tiles as wide as their numbers (dashboard/layout.css): a narrow screen
+    # wraps the tiles instead of cutting a number to "8.07e…", and digits of equal width keep
+    # the tiles still while the numbers change, until a number gains a digit.
+    row = st.container(horizontal=True, gap="small", key=layout.METRICS)
+    c = [row.container() for _ in range(5)]
     c[0].metric("Step", tr.step_count, help="Optimizer steps (minibatch updates) so far.")
     c[1].metric("Epoch", format_epoch(tr.epoch), help="Passes over the training data.")
     train_loss = ev.get("train_loss") if ev else None
@@ -186,7 +188,8 @@ def live_panels() -> None:
         return
     divergence_notice(sess, run)
     metrics_row(sess, run)
-    top_left, top_right = st.columns(2)
+    panels = st.container(key=layout.PANELS)
+    top_left, top_right = panels.columns(2)
     with top_left:
         charts.loss_chart(run)
     with top_right:
@@ -194,7 +197,7 @@ def live_panels() -> None:
             charts.text_progress(run)
         else:
             charts.predictions_chart(run)
-    bottom_left, bottom_right = st.columns(2)
+    bottom_left, bottom_right = panels.columns(2)
     with bottom_left:
         charts.internals_chart(run)
     with bottom_right:

@@ -58,7 +58,7 @@ def draw() -> DataSpec:
     st.selectbox(
         "Preset", list(data.SINE_PRESETS), **controls.view_kwargs("sine_preset", after=_apply_preset)
     )
-    controls.settings_grid([s.name for s in group("sine")], columns=3)
+    controls.settings_grid([s.name for s in group("sine")], name="sine")
     return spec(session.get().sine)
 
 
