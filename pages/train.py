@@ -12,8 +12,10 @@ st.caption(
     "loss fall, the predictions bend onto the data and the hidden units light up."
 )
 settings, main = st.columns([1.3, 3], gap="medium")
-with settings.container(key=layout.TRAIN_SETTINGS):
-    train.settings_column()
+# The run buttons, the numbers and the charts first: the browser gets them (after a Pause, the
+# step the run stopped at) before the two dozen settings widgets, which fill their column after.
 with main.container(key=layout.TRAIN_MAIN):
     train.run_buttons()
     live.run(charts=True)
+with settings.container(key=layout.TRAIN_SETTINGS):
+    train.settings_column()
