@@ -8,8 +8,13 @@ its target step, diverges or is told to stop. A refresh is a cheap question, "wh
 I last asked, and the small arrays the open charts need"; it waits at most one turn for the
 trainer, and a Pause takes effect by the end of the turn under way.
 
+A question never waits a whole turn: the turn under way ends after the step in progress as soon as
+a question for its run arrives (:meth:`TrainerActor._hold`). A worker answers its actors' calls
+one at a time, so on a busy server the Pauses of several runs on one worker would otherwise queue
+for a turn each.
+
 Equal turns are equal shares of the worker's core, whatever a step costs. The loop thread runs at
-a lower CPU priority (:data:`TRAINING_NICENESS`) than the rest of the machine, so pages and
+a lower CPU priority (:mod:`rnn_core.priority`) than the rest of the machine, so pages and
 Pauses come first; the worker's own threads (its network, the actor calls) keep theirs.
 
 :class:`Executor` owns the Dask client: by default a ``LocalCluster`` of single-threaded worker
@@ -32,6 +37,7 @@ import weakref
 from typing import Any
 
 from rnn_core.errors import PlaygroundError
+from rnn_core.priority import lower_priority
 
 TURN_SECONDS = 0.05
 """Training CPU seconds of one run's turn in its worker's loop (at least one step). A question
@@ -40,10 +46,6 @@ to a run waits for at most the turn under way; a round of turns over N runs take
 TURN_WALL = 4
 """A turn ends after this many times :data:`TURN_SECONDS` of wall time even if its thread got
 less CPU than that meanwhile, so that a Pause waits little on a busy machine."""
-
-TRAINING_NICENESS = 5
-"""How much lower than normal the training threads' CPU priority is (Linux ``nice``): on a
-machine that also serves the pages, a page or a Pause never waits behind training."""
 
 SWITCH_SECONDS = 0.02
 """The interpreter's thread switch interval in a process that trains (Python's default: 5 ms)."""
@@ -96,7 +98,7 @@ class TrainingLoop:
         return len(self._moving)
 
     def _serve(self) -> None:
-        _lower_priority()
+        lower_priority()
         # Fewer forced hand-overs of the interpreter lock between this thread and the worker's
         # own (each one waits for a core on a busy machine); an answer waits at most this long.
         sys.setswitchinterval(SWITCH_SECONDS)
@@ -110,35 +112,6 @@ class TrainingLoop:
                 if not run.turn(TURN_SECONDS):
                     self._moving.discard(run)
             runs = run = None  # no strong reference outlives the round
-
-
-def own_cpu_group() -> None:
-    """Put this worker process in a session of its own, if it is a process of its own (a worker
-    process started by a Dask nanny, not a worker thread of the caller's process).
-
-    Linux's autogroup scheduling shares the CPU between sessions first and between processes
-    within a session second, so a thread's niceness orders it only within its session: in a
-    session of its own at :data:`TRAINING_NICENESS`, the worker yields to the web server's and
-    the browsers' sessions, and within it the training thread still yields to the worker's own
-    threads. Elsewhere, or when not allowed, nothing changes."""
-    import multiprocessing
-
-    if multiprocessing.parent_process() is None or not hasattr(os, "setsid"):
-        return
-    with contextlib.suppress(OSError):  # already a session or group leader
-        os.setsid()
-    with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as group:
-        group.write(str(TRAINING_NICENESS))
-
-
-def _lower_priority() -> None:
-    """Give this thread (alone: Linux sets priorities per thread) a lower CPU priority."""
-    try:
-        tid = threading.get_native_id()
-        nice = min(os.getpriority(os.PRIO_PROCESS, tid) + TRAINING_NICENESS, 19)
-        os.setpriority(os.PRIO_PROCESS, tid, nice)
-    except (AttributeError, OSError):  # not Linux, or not allowed: train at normal priority
-        pass
 
 
 _loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -190,6 +163,8 @@ class TrainerActor:
             if snapshot is not None:
                 self.trainer.restore(snapshot)
         self._lock = threading.Lock()
+        self._asking = 0  # questions waiting for the lock: the turn under way ends for them
+        self._asking_lock = threading.Lock()
         self._until = 0  # train while step_count < this
         self._rejected = 0
         self._taken = 0
@@ -221,6 +196,8 @@ class TrainerActor:
                     break
                 if time.thread_time() - c0 >= seconds or time.perf_counter() - t0 >= TURN_WALL * seconds:
                     break
+                if self._asking:  # a question waits: it comes before the rest of the turn
+                    break
         except Exception as exc:  # a step that fails stops this run, never the loop
             self._failure = f"a step failed ({type(exc).__name__}: {exc})"
             self._until = 0
@@ -242,7 +219,9 @@ class TrainerActor:
         last poll), ``busy`` (seconds trained since then), ``divergence`` (None, or where it
         happened), ``failure`` (None, or why training stopped with an error), ``moving`` and
         ``state``, and what was asked for."""
-        with self._lock:
+        if until is not None and int(until) <= 0:
+            self._until = 0  # stop at the end of the step under way, before the lock is ours
+        with self._hold():
             if until is not None:
                 self._until = int(until)
                 self._rejected = 0
@@ -283,8 +262,23 @@ class TrainerActor:
             out["snapshot"] = tr.snapshot()
         return out
 
+    @contextlib.contextmanager
+    def _hold(self):
+        """The trainer's lock, for a question: the training loop's turn ends for it."""
+        with self._asking_lock:
+            self._asking += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._asking_lock:
+                self._asking -= 1
+        try:
+            yield
+        finally:
+            self._lock.release()
+
     def state(self) -> dict[str, Any]:
-        with self._lock:
+        with self._hold():
             return self._state()
 
     def _state(self) -> dict[str, Any]:
@@ -306,7 +300,7 @@ class TrainerActor:
         """``(result, state)`` of one of :data:`CALLS` on the trainer."""
         if name not in CALLS:
             raise PlaygroundError(f"a run cannot be asked for {name!r}")
-        with self._lock:
+        with self._hold():
             return self._call(name, *args, **kw)
 
     def _call(self, name: str, *args: Any, **kw: Any) -> tuple[Any, dict[str, Any]]:

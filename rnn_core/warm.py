@@ -37,12 +37,12 @@ def warm_up() -> None:
 
 class WarmWorker(WorkerPlugin):
     """Prepares a worker when the plugin is set up on it: moves the process into a CPU session
-    of its own (:func:`rnn_core.executor.own_cpu_group`), then calls :func:`warm_up`."""
+    of its own (:func:`rnn_core.priority.own_cpu_group`), then calls :func:`warm_up`."""
 
     name = "rnn-playground-warm-up"
 
     def setup(self, worker) -> None:
-        from rnn_core.executor import own_cpu_group
+        from rnn_core.priority import own_cpu_group
 
         own_cpu_group()
         warm_up()

@@ -205,7 +205,7 @@ def test_worker_processes_keep_a_steps_arrays_on_the_heap(executor):
 def test_worker_processes_yield_the_cpu_to_other_sessions(executor):
     from pathlib import Path
 
-    from rnn_core.executor import TRAINING_NICENESS
+    from rnn_core.priority import TRAINING_NICENESS
 
     enabled = Path("/proc/sys/kernel/sched_autogroup_enabled")
     if not enabled.exists() or enabled.read_text().strip() != "1":
@@ -218,3 +218,38 @@ def test_worker_processes_yield_the_cpu_to_other_sessions(executor):
         name, _, nice = text.split()
         assert name != mine[0]  # a session of its own, not the caller's
         assert int(nice) == TRAINING_NICENESS
+
+
+def test_a_question_ends_the_turn_under_way_after_the_step_in_progress():
+    # In this process, without Dask: turns told to train for a minute each, and a question, then
+    # a Pause, asked meanwhile. Each answer comes after the step in progress, not the minute.
+    import threading
+
+    from rnn_core.config import ModelConfig, TrainConfig
+    from rnn_core.data import sine_dataset
+    from rnn_core.executor import TrainerActor
+
+    actor = TrainerActor(sine_dataset(), ModelConfig(hidden_size=8), TrainConfig())
+    actor._until = 10**9  # as a poll with a far target sets it, without joining the loop
+
+    def ask(question) -> list:
+        turn = threading.Thread(target=actor.turn, args=(60.0,))
+        turn.start()
+        start = actor.trainer.step_count
+        while actor.trainer.step_count < start + 5:  # training under way
+            time.sleep(0.01)
+        answers: list = []
+        asker = threading.Thread(target=lambda: answers.append(question()))
+        asker.start()
+        asker.join(timeout=20)
+        turn.join(timeout=20)
+        assert not asker.is_alive() and not turn.is_alive()  # both long before the minute
+        return answers
+
+    [state] = ask(actor.state)
+    assert state["step_count"] >= 5
+    [out] = ask(lambda: actor.poll({}, 0))
+    stopped = actor.trainer.step_count
+    assert not out["moving"] and out["state"]["step_count"] == stopped  # the final state
+    actor.turn(1.0)
+    assert actor.trainer.step_count == stopped
