@@ -1,10 +1,11 @@
-"""Command line: ``python -m rnn_core train ...`` and ``python -m rnn_core bench ...``.
+"""Command line: ``python -m rnn_core train ...``, ``sweep ...`` and ``bench ...``.
 
 ``train`` builds a dataset (``sine``, a ``.csv`` or a ``.txt`` path), trains with the given
 settings while drawing a progress bar on stderr, evaluates once at the end and prints a summary;
 with ``--json`` the last line of stdout is one JSON object. Any problem a user can fix (a bad flag,
 an unreadable file, an unknown column) ends with exit status 2 and a single ``error: ...`` line
-on stderr, never a traceback. ``bench`` hands its arguments to :func:`rnn_core.bench.main`.
+on stderr, never a traceback. ``sweep`` (:mod:`rnn_core.sweep_cli`) trains a grid of settings
+times seeds on Dask workers. ``bench`` hands its arguments to :func:`rnn_core.bench.main`.
 
 The defaults train the tutorials' sine task (sin of the integers 0..199, windows of 50) to a
 validation RMSE below 0.01 in a few seconds; ``--preset tutorial`` reproduces the tutorials'
@@ -75,19 +76,8 @@ def _add_setting(add, setting: Setting) -> None:
     add(setting.flag, *setting.aliases, **kw)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m rnn_core`` parser; every setting's flag comes from the schema."""
-    parser = _Parser(
-        prog="python -m rnn_core", description="RNN Playground from the command line.", allow_abbrev=False
-    )
-    sub = parser.add_subparsers(dest="command", metavar="{train,bench}")
-    t = sub.add_parser(
-        "train",
-        help="train a recurrent network on a sine, a CSV series or a text",
-        description="Train a recurrent network and report validation metrics next to naive baselines.",
-        allow_abbrev=False,
-    )
-    add = t.add_argument
+def add_run_arguments(add) -> None:
+    """The flags naming the data and every setting of a run (``train`` and ``sweep`` share them)."""
     add(
         "--data",
         help="'sine' (default), 'sine:<preset>', a .csv or .txt file, or a text sample "
@@ -101,9 +91,29 @@ def build_parser() -> argparse.ArgumentParser:
     add("--preset", choices=sorted(PRESETS), help="start from a named group of settings")
     for setting in group(*RUN_GROUPS, "sine"):
         _add_setting(add, setting)
-    add("--save", metavar="PATH.npz", help="save the trained model (loadable into PyTorch)")
-    add("--json", action="store_true", help="print the results as one JSON object on the last line")
-    add("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m rnn_core`` parser; every setting's flag comes from the schema."""
+    parser = _Parser(
+        prog="python -m rnn_core", description="RNN Playground from the command line.", allow_abbrev=False
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{train,sweep,bench}")
+    t = sub.add_parser(
+        "train",
+        help="train a recurrent network on a sine, a CSV series or a text",
+        description="Train a recurrent network and report validation metrics next to naive baselines.",
+        allow_abbrev=False,
+    )
+    add_run_arguments(t.add_argument)
+    t.add_argument("--save", metavar="PATH.npz", help="save the trained model (loadable into PyTorch)")
+    t.add_argument(
+        "--json", action="store_true", help="print the results as one JSON object on the last line"
+    )
+    t.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    from rnn_core.sweep_cli import add_parser as add_sweep
+
+    add_sweep(sub, add_run_arguments)
     sub.add_parser("bench", help="engine speed vs PyTorch (arguments go to rnn_core.bench)", add_help=False)
     return parser
 
@@ -396,7 +406,11 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("choose a command: train or bench (see --help)")
+            raise UsageError("choose a command: train, sweep or bench (see --help)")
+        if args.command == "sweep":
+            from rnn_core.sweep_cli import sweep_command
+
+            return sweep_command(args, out, err)
         return train_command(args, out, err)
     except (UsageError, PlaygroundError) as exc:
         return _fail(str(exc), err)
