@@ -44,6 +44,9 @@ def main() -> None:
             st.Page("pages/data.py", title="Data", icon=":material/table_chart:", url_path="dataset"),
             st.Page("pages/predict.py", title="Predict", icon=":material/insights:", url_path="predictions"),
             st.Page("pages/model.py", title="Model", icon=":material/save:", url_path="model-files"),
+            st.Page(
+                "pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"
+            ),
         ]
     )
     layout.sidebar_closes_on_navigation()

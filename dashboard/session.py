@@ -58,6 +58,14 @@ class View:
     prime: str = ""
     prefix: str = ""
     top_k: int = 10
+    sweep_setting_1: str = "cell"
+    sweep_values_1: str = "rnn, lstm"
+    sweep_setting_2: str = "—"
+    sweep_values_2: str = ""
+    sweep_setting_3: str = "—"
+    sweep_values_3: str = ""
+    sweep_seeds: int = 2
+    sweep_steps: int = 500
 
 
 @dataclass
@@ -138,6 +146,8 @@ class Session:
     requests: Requests = field(default_factory=Requests)
     csv: Upload = field(default_factory=Upload)
     text: Upload = field(default_factory=Upload)
+    sweep: Any = None  # the rnn_core.sweep.SweepJob started on the Compare page
+    sweep_ended: bool = False  # its end was drawn (and the page rerun to stop polling)
     flashes: list[tuple[str, str]] = field(default_factory=list)
     status_slot: Any = None
     live_drawn: bool = False
@@ -256,6 +266,9 @@ BUTTON_KEYS = (
     "preset",
     "sample",
     "use_data",
+    "sweep",
+    "sweep_cancel",
+    "sweep_csv",
 )
 
 

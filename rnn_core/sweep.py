@@ -21,6 +21,7 @@ from typing import Any
 
 from rnn_core.config import RunSettings
 from rnn_core.errors import PlaygroundError
+from rnn_core.priority import lower_priority
 from rnn_core.settings import SCHEMA, defaults
 
 DEFAULTS = defaults("model", "data", "train")
@@ -92,6 +93,8 @@ def train_one(dataset: Any, settings: dict[str, Any], names: list[str]) -> dict[
     failed (``error``: why). Runs in a Dask worker; never raises for a bad run."""
     from rnn_core.cli import fit, make_trainer
 
+    if _in_worker():  # on a cluster that also trains live runs, those come first
+        lower_priority()
     row: dict[str, Any] = {n: settings[n] for n in names} | {"seed": settings["seed"]}
     row |= dict.fromkeys(METRICS) | {"baseline": None, "steps": 0, "seconds": 0.0}
     row |= {"diverged": False, "error": None}
@@ -111,11 +114,62 @@ def train_one(dataset: Any, settings: dict[str, Any], names: list[str]) -> dict[
     return row
 
 
+def _in_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
 def _finite(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
 
 Row = dict[str, Any]
+
+
+class SweepJob:
+    """A sweep under way on a cluster, asked for its rows as they come (the app's way): the runs
+    are sent at once, costliest first (:func:`_cost`), the data to every worker once."""
+
+    def __init__(self, datasets: dict[int, Any], runs: list[Row], names: list[str], client: Any) -> None:
+        self.runs, self.names, self.client = runs, names, client
+        data = {n: client.scatter(ds, broadcast=True, hash=False) for n, ds in datasets.items()}
+        self.futures = [
+            client.submit(train_one, data[int(s["seq_len"])], s, names, pure=False, priority=_cost(s))
+            for s in runs
+        ]
+        self._rows: list[Row | None] = [None] * len(runs)
+        self.cancelled = False
+
+    def collect(self) -> list[Row]:
+        """The rows of the runs finished since the last call."""
+        new = []
+        for i, future in enumerate(self.futures):
+            if self._rows[i] is None and future.status == "finished":
+                self._rows[i] = future.result()
+                new.append(self._rows[i])
+        return new
+
+    @property
+    def rows(self) -> list[Row]:
+        return [r for r in self._rows if r is not None]
+
+    @property
+    def done(self) -> int:
+        return sum(r is not None for r in self._rows)
+
+    @property
+    def over(self) -> bool:
+        return self.cancelled or self.done == len(self.runs)
+
+    def cancel(self) -> None:
+        """Stop the runs not finished; the rows finished stay."""
+        self.cancelled = True
+        self.client.cancel([f for f, r in zip(self.futures, self._rows, strict=True) if r is None])
 
 
 def run_sweep(
@@ -127,31 +181,21 @@ def run_sweep(
     on_row: Callable[[Row, int, int], None] | None = None,
 ) -> list[Row]:
     """Train ``runs`` on the cluster of ``client``, one task each, and return their rows in plan
-    order. ``datasets`` holds the data at each sequence length the runs use, sent to every
-    worker once. ``on_row(row, done, total)`` is called as each run finishes. Interrupted
-    (Ctrl-C), the tasks left are cancelled and the rows finished so far are returned."""
+    order. ``datasets`` holds the data at each sequence length the runs use. ``on_row(row,
+    done, total)`` is called as each run finishes. Interrupted (Ctrl-C), the tasks left are
+    cancelled and the rows finished so far are returned."""
     from distributed import as_completed
 
-    data = {n: client.scatter(ds, broadcast=True, hash=False) for n, ds in datasets.items()}
-    # The costliest runs first: the cluster's last minutes are then not one long run on one
-    # worker while the others wait (longest-first scheduling).
-    futures = [
-        client.submit(train_one, data[int(s["seq_len"])], s, names, pure=False, priority=_cost(s))
-        for s in runs
-    ]
-    order = {f.key: i for i, f in enumerate(futures)}
-    rows: list[Row | None] = [None] * len(runs)
-    done = 0
+    job = SweepJob(datasets, runs, names, client)
     try:
-        for future in as_completed(futures):
-            row = future.result()
-            rows[order[future.key]] = row
-            done += 1
-            if on_row is not None:
-                on_row(row, done, len(runs))
+        for _ in as_completed(job.futures):
+            for row in job.collect():
+                if on_row is not None:
+                    on_row(row, job.done, len(runs))
     except KeyboardInterrupt:
-        client.cancel(futures)
-    return [r for r in rows if r is not None]
+        job.cancel()
+    job.collect()
+    return job.rows
 
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}

@@ -12,8 +12,9 @@ arrays. The live charts are redrawn several times a second, hence the convention
 Modules: :mod:`~dashboard.figures.common` (colours, helpers, layout, axes, notes),
 :mod:`~dashboard.figures.series` (data preview, predictions, forecast),
 :mod:`~dashboard.figures.training` (loss, gradient norms, accuracy),
-:mod:`~dashboard.figures.internals` (activation and gate heatmaps) and
-:mod:`~dashboard.figures.text` (character counts, next-character probabilities).
+:mod:`~dashboard.figures.internals` (activation and gate heatmaps),
+:mod:`~dashboard.figures.text` (character counts, next-character probabilities) and
+:mod:`~dashboard.figures.sweep` (a sweep's summary).
 Every builder is importable from this package directly.
 """
 
@@ -34,6 +35,7 @@ from dashboard.figures.common import (
 )
 from dashboard.figures.internals import gates_figure, heatmap_figure
 from dashboard.figures.series import forecast_figure, predictions_figure, series_figure, split_spans
+from dashboard.figures.sweep import sweep_figure
 from dashboard.figures.text import char_counts_figure, probs_figure
 from dashboard.figures.training import (
     FEW_POINTS,
@@ -68,6 +70,7 @@ __all__ = [
     "probs_figure",
     "series_figure",
     "split_spans",
+    "sweep_figure",
     "thin",
     "visible_char",
 ]

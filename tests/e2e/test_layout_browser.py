@@ -27,7 +27,7 @@ SIZES = {
     "projector": {"viewport": {"width": 1024, "height": 768}},
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
-PAGES = ("Train", "Data", "Predict", "Model")
+PAGES = ("Train", "Data", "Predict", "Model", "Compare")
 
 CUT_JS = """() => {
   const shown = (el) => {
