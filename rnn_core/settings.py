@@ -234,7 +234,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "default": Preset("Playground default (tanh RNN, Adam)", {}),
+    "default": Preset("Default (tanh RNN, Adam)", {}),
     "tutorial": Preset(
         "Tutorials' settings (sigmoid, 100 units, SGD 1e-4)",
         {

@@ -132,3 +132,17 @@ def test_sweep_mistakes_end_in_one_error_line():
         out, err = io.StringIO(), io.StringIO()
         assert main(args, out, err) == 2
         assert says in err.getvalue() and err.getvalue().count("\n") == 1, err.getvalue()
+
+
+def test_a_run_in_a_sweep_gives_the_numbers_train_gives_for_its_settings_and_seed(cluster):
+    ds = sine_dataset()
+    runs = plan(_base(seed=3), {"cell": ["gru"]}, 1)
+    [row] = run_sweep({ds.seq_len: ds}, runs, ["cell"], cluster.client)
+    out, err = io.StringIO(), io.StringIO()
+    args = ["train", "--cell", "gru", "--seed", "3", "--steps", str(STEPS), "--hidden-size", "8",
+            "--json", "--no-progress"]  # fmt: skip
+    assert main(args, out, err) == 0, err.getvalue()
+    alone = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert (row["train_loss"], row["val_loss"], row["val_rmse"], row["steps"]) == (
+        alone["train_loss"], alone["val_loss"], alone["val_rmse"], alone["steps"],
+    )  # fmt: skip
