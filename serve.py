@@ -34,7 +34,7 @@ def _warm_up() -> None:
     import numpy as np
 
     from dashboard import actions, figures, live  # noqa: F401
-    from dashboard.sections import data, model, predict, train  # noqa: F401
+    from dashboard.sections import compare, data, model, predict, train  # noqa: F401
 
     figures.loss_figure(np.arange(3.0), np.ones(3)).to_plotly_json()
 

@@ -59,3 +59,17 @@ def test_a_sweep_with_bad_values_says_why_and_starts_nothing():
     at.text_input(key=key("sweep_values_2")).set_value("4, 8, 16, 32, 64, 128, 256").run()
     at.button(key=button_key("sweep")).click().run()
     assert any("at most 24" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_cancel_stops_the_sweep_and_keeps_what_finished():
+    at = _compare(open_app())
+    at.number_input(key=key("sweep_steps")).set_value(3000).run()
+    at.button(key=button_key("sweep")).click().run()
+    job = at.session_state[SESSION_KEY].sweep
+    assert job is not None and not job.over
+    at.button(key=button_key("sweep_cancel")).click().run()
+    assert job.cancelled and job.over
+    text = _wait_sweep(at)
+    assert text.endswith("(cancelled)") and int(text.split()[0]) == job.done < 4
+    assert all(f.status in ("cancelled", "finished") for f in job.futures)
+    assert not at.button(key=button_key("sweep")).disabled
