@@ -33,6 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rnn_core.cells import cell_spec
 from rnn_core.config import ModelConfig
 from rnn_core.losses import mse, softmax_cross_entropy
 from rnn_core.network import Network
@@ -99,9 +100,6 @@ def numpy_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
     return step
 
 
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}
-
-
 def floor_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
     """Only the matrix products a step of the scenario cannot avoid, at its sizes: per time
     step one (B, H) x (H, G*H) recurrent product forward and one (B, G*H) x (G*H, H) back (G
@@ -110,7 +108,7 @@ def floor_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
     last step only). One-hot inputs are a row lookup, not a product. No engine beats this."""
     rng = np.random.default_rng(seed)
     T, B, H, D = sc["T"], sc["B"], sc["H"], sc["D"]
-    GH = GATES[sc["cell"]] * H
+    GH = cell_spec(sc["cell"]).gates * H
     text = sc["head"] == "text"
     w_hh, h = rng.normal(size=(H, GH)) * 0.01, rng.normal(size=(B, H))
     dgates, hs = rng.normal(size=(T * B, GH)), rng.normal(size=(T * B, H))

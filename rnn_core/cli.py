@@ -196,18 +196,25 @@ class Progress:
         self._t0 = time.perf_counter()
 
     def update(self, done: int, loss: float, force: bool = False) -> None:
+        """A training run's bar: steps done, the last loss and the rate."""
+        rate = done / max(time.perf_counter() - self._t0, 1e-9)
+        self.show(done, f"loss {loss:.4g} {rate:.0f} steps/s", force)
+
+    def show(self, done: int, text: str, force: bool = False) -> None:
+        """Redraw the bar at ``done`` of the total, followed by ``text``."""
         if not self.enabled:
             return
         now = time.perf_counter()
         if not force and now - self._last < 0.1:
             return
         self._last = now
-        frac = done / self.total
-        filled = round(frac * self.width)
-        rate = done / max(now - self._t0, 1e-9)
+        filled = round(done / self.total * self.width)
         bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {done}/{self.total} loss {loss:.4g} {rate:.0f} steps/s")
+        self.stream.write(f"\r[{bar}] {done}/{self.total} {text}")
         self.stream.flush()
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self._t0
 
     def close(self) -> None:
         if self.enabled:

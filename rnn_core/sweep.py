@@ -14,7 +14,6 @@ summarised per combination (mean and standard deviation over the seeds, :func:`s
 from __future__ import annotations
 
 import itertools
-import math
 import statistics
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -91,7 +90,7 @@ def train_one(dataset: Any, settings: dict[str, Any], names: list[str]) -> dict[
     """Train one run of a sweep, as ``python -m rnn_core train`` would, and return its row: the
     varied settings, the seed, the final figures, steps, seconds, and whether it diverged or
     failed (``error``: why). Runs in a Dask worker; never raises for a bad run."""
-    from rnn_core.cli import fit, make_trainer
+    from rnn_core.cli import _finite_or_none, fit, make_trainer
 
     if _in_worker():  # on a cluster that also trains live runs, those come first
         lower_priority()
@@ -105,13 +104,13 @@ def train_one(dataset: Any, settings: dict[str, Any], names: list[str]) -> dict[
     except Exception as exc:  # a run that fails is a row that says why, not the end of the sweep
         row["error"] = f"{type(exc).__name__}: {exc}"
         return row
-    row.update({k: _finite(ev.get(k)) for k in METRICS})
+    row.update({k: ev.get(k) for k in METRICS})
     base = ev.get("baselines", {})
-    row["baseline"] = _finite(base.get("persistence_rmse", base.get("unigram_bpc")))
+    row["baseline"] = base.get("persistence_rmse", base.get("unigram_bpc"))
     row.update(steps=int(steps), seconds=float(seconds), diverged=bool(trainer.diverged))
     if trainer.diverged:
         row["error"] = "diverged (a non-finite loss or gradient)"
-    return row
+    return _finite_or_none(row)
 
 
 def _in_worker() -> bool:
@@ -124,10 +123,6 @@ def _in_worker() -> bool:
     return True
 
 
-def _finite(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
-
-
 Row = dict[str, Any]
 
 
@@ -137,6 +132,7 @@ class SweepJob:
 
     def __init__(self, datasets: dict[int, Any], runs: list[Row], names: list[str], client: Any) -> None:
         self.runs, self.names, self.client = runs, names, client
+        self.metric = metric_of(next(iter(datasets.values())))  # what the rows are compared by
         data = {n: client.scatter(ds, broadcast=True, hash=False) for n, ds in datasets.items()}
         self.futures = [
             client.submit(train_one, data[int(s["seq_len"])], s, names, pure=False, priority=_cost(s))
@@ -198,21 +194,12 @@ def run_sweep(
     return job.rows
 
 
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}
-
-
 def _cost(s: Row) -> float:
     """A run's rough cost, for ordering only: steps x time steps x batch x its recurrent products."""
-    h = int(s["hidden_size"])
-    return (
-        float(s["steps"])
-        * int(s["seq_len"])
-        * int(s["batch_size"])
-        * GATES.get(s["cell"], 1)
-        * h
-        * h
-        * int(s["num_layers"])
-    )
+    from rnn_core.cells import cell_spec
+
+    h, gates = int(s["hidden_size"]), cell_spec(s["cell"]).gates
+    return float(s["steps"]) * int(s["seq_len"]) * int(s["batch_size"]) * gates * h * h * int(s["num_layers"])
 
 
 def summarise(rows: list[dict[str, Any]], names: list[str], metric: str) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import sys
@@ -67,7 +68,7 @@ def _datasets(args: argparse.Namespace, runs: list[dict[str, Any]]) -> dict[int,
 
 def sweep_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Run ``sweep``; returns the exit status (0, also when some runs diverged or failed)."""
-    from rnn_core.cli import resolve_settings
+    from rnn_core.cli import Progress, resolve_settings
     from rnn_core.executor import Executor
 
     started = time.perf_counter()
@@ -78,12 +79,14 @@ def sweep_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextI
         raise PlaygroundError(f"--out: folder {Path(args.out).parent} does not exist")
     datasets = _datasets(args, runs)
     metric = metric_of(next(iter(datasets.values())))
-    progress = _Bar(len(runs), err, enabled=not args.no_progress)
+    progress = Progress(len(runs), err, enabled=not args.no_progress)
     # Dask's notice that its HTTP port was taken would break the one-line error promise.
     warnings.filterwarnings("ignore", message="Port .* is already in use")
     executor = Executor(args.scheduler or os.environ.get(SCHEDULER_ENV) or None, workers=args.workers)
     try:
-        rows = run_sweep(datasets, runs, names, executor.client, on_row=progress.row)
+        rows = run_sweep(
+            datasets, runs, names, executor.client, on_row=functools.partial(_shown_row, progress)
+        )
     finally:
         progress.close()
         executor.close()
@@ -132,23 +135,7 @@ def _table(lines: list[dict[str, Any]], names: list[str], metric: str) -> str:
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *body])
 
 
-class _Bar:
-    """A one-line count of finished runs on ``stream``, with the last one's result."""
-
-    def __init__(self, total: int, stream: TextIO, enabled: bool = True, width: int = 24) -> None:
-        self.total, self.stream, self.enabled, self.width = total, stream, enabled, width
-        self._t0 = time.perf_counter()
-
-    def row(self, row: dict[str, Any], done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        filled = round(done / total * self.width)
-        what = row["error"] or next((f"{k} {row[k]:.4g}" for k in ("val_rmse", "val_bpc") if row.get(k)), "")
-        self.stream.write(f"\r[{'#' * filled}{'-' * (self.width - filled)}] {done}/{total} runs "
-                          f"{time.perf_counter() - self._t0:.0f}s  last: {what[:40]:<40}")  # fmt: skip
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+def _shown_row(progress, row: dict[str, Any], done: int, total: int) -> None:
+    """The sweep's bar: runs finished, time so far and the last run's result."""
+    what = row["error"] or next((f"{k} {row[k]:.4g}" for k in ("val_rmse", "val_bpc") if row.get(k)), "")
+    progress.show(done, f"runs {progress.seconds():.0f}s  last: {what[:40]:<40}", force=done == total)

@@ -94,13 +94,18 @@ def sidebar_text(at: AppTest) -> str:
     return texts(at.sidebar.markdown)
 
 
+def chart_elements(at: AppTest) -> list[tuple[str, dict]]:
+    """``(element id, data sent)`` of every chart the app's chart element draws, in order."""
+    return [
+        (el.proto.id, json.loads(el.proto.json))
+        for el in at.get("bidi_component")
+        if el.proto.component_name == "rnn_playground_chart"
+    ]
+
+
 def chart_specs(at: AppTest) -> list[dict]:
     """The plotly figures the app's chart element draws on the page, in order, as dicts."""
-    found = []
-    for el in at.get("bidi_component"):
-        if el.proto.component_name == "rnn_playground_chart":
-            found.append(json.loads(json.loads(el.proto.json)["figure"]))
-    return found
+    return [json.loads(data["figure"]) for _, data in chart_elements(at)]
 
 
 def chart_titled(at: AppTest, part: str) -> dict:

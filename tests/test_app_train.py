@@ -7,6 +7,7 @@ import pytest
 from app_helpers import (
     array_values,
     button_labels,
+    chart_elements,
     chart_specs,
     chart_titled,
     click,
@@ -402,13 +403,10 @@ def test_live_charts_keep_their_element_and_their_zoom_revision_while_training()
     import json
 
     def charts(at) -> dict[str, tuple[str, dict]]:
-        found = {}
-        for el in at.get("bidi_component"):
-            if el.proto.component_name != "rnn_playground_chart":
-                continue
-            data = json.loads(el.proto.json)
-            found[el.proto.id] = (json.loads(data["figure"])["layout"].get("uirevision"), data["config"])
-        return found
+        return {
+            eid: (json.loads(data["figure"])["layout"].get("uirevision"), data["config"])
+            for eid, data in chart_elements(at)
+        }
 
     at = open_app()
     paused = charts(at)

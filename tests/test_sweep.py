@@ -90,13 +90,13 @@ def test_a_diverging_run_and_a_failing_run_are_rows_with_their_reasons(cluster):
 def test_a_worker_killed_mid_sweep_loses_no_row(cluster):
     ds = sine_dataset()
     names = ["lr"]
-    runs = plan(_base(steps=400), {"lr": [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}, 1)
+    runs = plan(_base(steps=1500), {"lr": [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}, 1)
     client = cluster.client
     killed = threading.Event()
 
     def kill_one(row, done, total):
         busy = [w for w, keys in client.processing().items() if keys]
-        if done == 1 and busy and not killed.is_set():  # a worker in the middle of a run
+        if done < total and busy and not killed.is_set():  # a worker in the middle of a run
             killed.set()
             with contextlib.suppress(Exception):  # it goes before it can answer
                 client.run(lambda: __import__("os")._exit(1), workers=busy[:1])

@@ -101,8 +101,7 @@ def _progress() -> None:
         return
     job.collect()
     total, done = len(job.runs), job.done
-    ds = sess.dataset
-    metric = "val_bpc" if ds is not None and ds.kind == "text" else "val_rmse"
+    metric = job.metric
     label = "validation bits/char" if metric == "val_bpc" else "validation RMSE"
     state = "cancelled" if job.cancelled else "finished" if done == total else "running"
     st.progress(done / total if total else 1.0, text=f"{done} of {total} runs finished ({state})")
