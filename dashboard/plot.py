@@ -99,8 +99,11 @@ export default function (component) {
     box.addEventListener("pointerdown", () => { s.held = true; });
     window.addEventListener("pointerup", release);
     window.addEventListener("pointercancel", release);
+    // A chart that has just left the page (a page switch, a rerun dropping it) is resized to
+    // nothing on its way out: plotly refuses to resize a div that is not displayed, so skip it.
     const resized = new ResizeObserver(() => {
-      if (window.Plotly && box._fullLayout) window.Plotly.Plots.resize(box);
+      if (!window.Plotly || !box._fullLayout || !box.isConnected || box.clientWidth === 0) return;
+      window.Plotly.Plots.resize(box).catch(() => {});
     });
     resized.observe(box);
     s.cleanup = () => {

@@ -153,3 +153,19 @@ def test_every_chart_is_on_the_page_at_every_moment_of_training(page: Page, goto
     assert missing == []
     # ...and they were updating meanwhile, not frozen
     assert len(revisions) > len(first) + 3, revisions
+
+
+def test_a_chart_leaving_the_page_is_not_resized(page: Page, goto, console_errors: list[str]):
+    """A page switch or a rerun takes a drawn chart off the page, and its size drops to nothing
+    on the way out: resizing it then makes plotly reject, an uncaught error in the console."""
+    goto()
+    wait_charts(page)
+    page.evaluate(
+        """() => {
+          const boxes = [...document.querySelectorAll('.rnn-chart')].filter(d => d._fullLayout);
+          boxes[0].remove();
+          boxes[1].parentElement.style.display = 'none';
+        }"""
+    )
+    page.wait_for_timeout(600)
+    assert console_errors == []
