@@ -14,7 +14,7 @@ multiprocessing's "spawn", import ``__main__`` again; for them this file must do
 def main() -> None:
     import streamlit as st
 
-    from dashboard import actions, layout, live, session
+    from dashboard import actions, comparison, layout, live, session
 
     st.set_page_config(
         page_title="RNN Playground",
@@ -31,6 +31,7 @@ def main() -> None:
     sess = session.get()
     sess.live_drawn = False
     actions.apply_requests()
+    comparison.apply_requests()
 
     # URL paths differ from the file names on purpose: Streamlit still runs a script named after a
     # file in pages/ directly when a request names it before st.navigation has run in the process
@@ -45,7 +46,7 @@ def main() -> None:
             st.Page("pages/predict.py", title="Predict", icon=":material/insights:", url_path="predictions"),
             st.Page("pages/model.py", title="Model", icon=":material/save:", url_path="model-files"),
             st.Page(
-                "pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"
+                "pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="side-by-side"
             ),
         ]
     )

@@ -68,14 +68,23 @@ def build_run(sess: Session, settings: RunSettings, spec=None) -> str | None:
 def _prime(sess: Session) -> None:
     """The first page of a new run in one call to its worker: an exact evaluation, the curves and
     the arrays of the Train page's charts."""
-    run = sess.run
+    prime(sess, sess.run, internals=True)
+
+
+def prime(sess: Session, run: Run, *, internals: bool, extra: dict | None = None) -> None:
+    """Fetch what the first page of ``run`` shows in one call to its worker (the hidden states
+    of the Train page's chart only with ``internals``; ``extra``, more to bring back)."""
     tr = run.trainer
-    wants = {"eval": "exact", "curves": charts.CURVE_POINTS, "internals": (sess.view.split, sess.view.window)}
+    wants = {"eval": "exact", "curves": charts.CURVE_POINTS, **(extra or {})}
+    if internals:
+        wants["internals"] = (sess.view.split, sess.view.window)
     if tr.dataset.kind != "text":
         wants["pred"] = charts.LIVE_PRED_MAX
     try:
         tr.prime(wants)
     except PlaygroundError:  # the window picked for the old data does not exist in the new one
+        if not internals:
+            raise
         sess.view.window = 0
         tr.prime({**wants, "internals": (sess.view.split, 0)})
     run.last_eval = tr.answer("eval")

@@ -22,7 +22,8 @@ TRAIN_MAIN = "rnn-train-main"
 """The Train page's column of run buttons, numbers and live panels."""
 
 PANELS = "rnn-panels"
-"""The live panels: two per row where each gets 300 px, else one per row."""
+"""The live panels (the Train page's, or the Compare page's): two per row where each gets 300 px,
+else one per row."""
 
 METRICS = "rnn-metrics"
 """The Train page's row of numbers: tiles as wide as their numbers, wrapping when narrow."""

@@ -25,7 +25,7 @@ import streamlit as st
 from dashboard import charts as charts_module
 from dashboard import engine, session, status
 from dashboard.sections import train as train_section
-from dashboard.session import Run, Session
+from dashboard.session import Run, RunState, Session
 from rnn_core.errors import PlaygroundError
 from rnn_core.executor import FOREVER
 
@@ -73,15 +73,17 @@ STEP_SMOOTHING = 0.3
 """How much of a run's past CPU time and steps each new answer discounts (its average CPU time
 per step follows the recent answers, weighted by their steps)."""
 
-ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0}
+ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0, "radius": 2.0}
 """Seconds between fresh chart arrays while training (the loss curves come with every answer)."""
 
 log = logging.getLogger(__name__)
 
 
-def _wants(sess: Session, run: Run, charts: bool) -> dict:
+def wants_for(run: Run, charts: bool, internals: tuple | None = None, *, radius: bool = False) -> dict:
     """What the next poll should bring back besides the state: an evaluation when one is due,
-    and, on the Train page, the arrays of the open charts when theirs are due."""
+    and, for a page with charts, the arrays of its charts when theirs are due (the hidden
+    states of ``internals``, a (split, window), only when given; the recurrent matrix's
+    spectral radius only with ``radius``)."""
     now = time.perf_counter()
     wants: dict = {}
     if now - run.last_eval_time >= max(EVAL_MIN_INTERVAL, EVAL_COST_RATIO * run.eval_seconds):
@@ -93,17 +95,21 @@ def _wants(sess: Session, run: Run, charts: bool) -> dict:
     due = run.memo.setdefault("arrays_at", {})
     for name, every in ARRAYS_EVERY.items():
         if now - due.get(name, 0.0) >= every:
-            due[name] = now
             if name == "pred" and run.trainer.kind != "text":
                 wants["pred"] = charts_module.LIVE_PRED_MAX
-            elif name == "internals":
-                wants["internals"] = (sess.view.split, sess.view.window)
+            elif name == "internals" and internals is not None:
+                wants["internals"] = internals
             elif name == "sample" and run.trainer.kind == "text":
                 wants["sample"] = (120, 0.8)
+            elif name == "radius" and radius:
+                wants["radius"] = True
+            else:
+                continue
+            due[name] = now
     return wants
 
 
-def _absorb(sess: Session, run: Run, out: dict) -> None:
+def _absorb(sess: Session, state: RunState, run: Run, out: dict) -> None:
     tr = run.trainer
     taken, busy = int(out.get("taken", 0)), float(out.get("busy", 0.0))
     if taken > 0:
@@ -113,27 +119,27 @@ def _absorb(sess: Session, run: Run, out: dict) -> None:
         run.last_eval = out["eval"]
         run.eval_seconds = float(out.get("eval_seconds", 0.0))
     if out.get("divergence"):
-        sess.set_mode("paused")
+        state.set_mode("paused")
         run.divergence = out["divergence"]
     if out.get("failure"):
-        sess.set_mode("paused")
+        state.set_mode("paused")
         sess.flash("error", f"Training stopped: {out['failure']}. Press Reset to start again.")
-    if sess.state.mode == "stepping":
-        left = max(sess.state.pending_steps - int(out["taken"]), 0)
-        sess.set_mode("stepping" if left and out["moving"] else "paused", left if out["moving"] else 0)
-    sess.log_rate(tr.step_count)
+    if state.mode == "stepping":
+        left = max(state.pending_steps - int(out["taken"]), 0)
+        state.set_mode("stepping" if left and out["moving"] else "paused", left if out["moving"] else 0)
+    state.log_rate(tr.step_count)
 
 
-def _target(sess: Session, tr) -> int:
+def _target(state: RunState, tr) -> int:
     """The step the run should train up to, sent with every poll while training moves: Start
     trains until Pause; Step ×N trains the steps still to take (the same target poll after poll,
     as each answer's steps leave the count)."""
-    if sess.state.mode == "stepping":
-        return tr.step_count + sess.state.pending_steps
+    if state.mode == "stepping":
+        return tr.step_count + state.pending_steps
     return FOREVER
 
 
-def _slow_motion(sess: Session, run: Run, cap: int, charts: bool) -> None:
+def _slow_motion(sess: Session, state: RunState, run: Run, cap: int, wants) -> None:
     """A speed of N updates per refresh: this refresh trains exactly N steps, then asks for the
     arrays, so that each refresh shows its N steps (the worker does not train on its own)."""
     tr = run.trainer
@@ -141,72 +147,100 @@ def _slow_motion(sess: Session, run: Run, cap: int, charts: bool) -> None:
     last = steps[-1] if steps else None
     if last is not None and last["diverged"]:
         run.divergence = {"step": int(last["step"]), "loss": last["loss"], "grad_norm": last["grad_norm"]}
-        sess.set_mode("paused")
-    tr.begin_poll(_wants(sess, run, charts))
+        state.set_mode("paused")
+    tr.begin_poll(wants())
     tr.collect(WAIT_SECONDS)
-    _land(sess, run)
+    _land(sess, state, run)
 
 
-def _land(sess: Session, run: Run) -> None:
+def _land(sess: Session, state: RunState, run: Run) -> None:
     for out in run.trainer.take_results():
-        _absorb(sess, run, out)
+        _absorb(sess, state, run, out)
 
 
-def train_tick(sess: Session, *, charts: bool = False) -> int:
-    """While training moves, ask the run what it trained since the last refresh (sending the
+def poll_run(sess: Session, state: RunState, run: Run, wants, cap: int | None = None) -> int:
+    """While ``state`` moves, ask the run what it trained since the last refresh (sending the
     target step again) and take the answer; paused, stop the run in its worker so that the
-    numbers are final. Returns the steps the answers reported."""
-    run = sess.run
-    if run is None:
-        return 0
+    numbers are final. ``wants()`` says what the poll brings back; ``cap`` is a speed of that
+    many updates per refresh (None: the worker trains on its own). Returns the steps the
+    answers reported."""
     tr = run.trainer
     before = tr.step_count
     try:
-        if sess.state.moving:
+        if state.moving:
             tr.collect(WAIT_SECONDS)
         else:
             tr.halt()  # the turn under way ends, and the state is the final one
-        _land(sess, run)
+        _land(sess, state, run)
         if tr.notice:
             sess.flash("warning", tr.notice)
             tr.notice = None
-        cap = train_section.steps_per_refresh(sess) if sess.state.mode == "running" else None
-        if cap is not None:
-            _slow_motion(sess, run, cap, charts)
+        if cap is not None and state.mode == "running":
+            _slow_motion(sess, state, run, cap, wants)
             return tr.step_count - before
-        if sess.state.moving:
+        if state.moving:
             if not tr.moving:
                 # Just started (or a Step): set the target; the first steps show in this refresh.
-                tr.begin_poll({}, _target(sess, tr))
+                tr.begin_poll({}, _target(state, tr))
                 tr.collect(WAIT_SECONDS)
-                _land(sess, run)
+                _land(sess, state, run)
                 time.sleep(FIRST_STEPS)
-            if sess.state.moving and tr.begin_poll(_wants(sess, run, charts), _target(sess, tr)):
+            if state.moving and tr.begin_poll(wants(), _target(state, tr)):
                 tr.collect(WAIT_SECONDS)  # what the worker trained since the last refresh
-                _land(sess, run)
+                _land(sess, state, run)
     except Exception as exc:
         # Not a user-fixable problem: stop training, keep the run, say so without a traceback.
         log.exception("training poll failed")
-        sess.set_mode("paused")
+        state.set_mode("paused")
         sess.flash("error", f"Training stopped: {exc}" if isinstance(exc, PlaygroundError) else
                    "Training stopped: a step failed unexpectedly. Press Reset to start again.")  # fmt: skip
     return tr.step_count - before
 
 
-def evaluate(sess: Session, run: Run, *, exact: bool | None = None) -> dict:
+def train_tick(sess: Session, *, charts: bool = False) -> int:
+    """:func:`poll_run` for the Train page's run, at the speed its page sets."""
+    run = sess.run
+    if run is None:
+        return 0
+    internals = (sess.view.split, sess.view.window)
+    return poll_run(sess, sess.state, run, lambda: wants_for(run, charts, internals),
+                    cap=train_section.steps_per_refresh(sess))  # fmt: skip
+
+
+def settle(sess: Session, run: Run, moving: bool, extra: dict | None = None) -> None:
+    """Paused (or just built): make the numbers shown belong to the weights shown, exactly
+    (``extra``: more a poll brings back with them, as for :func:`wants_for`)."""
+    if moving:
+        return
+    last = run.last_eval
+    if last is None or last["step"] != run.trainer.step_count or bool(last.get("val_estimate")):
+        evaluate(sess, run, exact=True, moving=False, extra=extra)
+
+
+def evaluate(
+    sess: Session,
+    run: Run,
+    *,
+    exact: bool | None = None,
+    moving: bool | None = None,
+    extra: dict | None = None,
+) -> dict:
     """Evaluate the run now (recorded in its history) and remember the result and its cost.
 
     ``exact=None`` scores every validation window only while training is stopped; while it moves,
-    at most :data:`LIVE_EVAL_WINDOWS` per split, an estimate on long series.
+    at most :data:`LIVE_EVAL_WINDOWS` per split, an estimate on long series. ``moving`` is
+    whether the run trains (default: the Train page's run state).
     """
+    if moving is None:
+        moving = sess.state.moving
     if exact is None:
-        exact = not sess.state.moving
+        exact = not moving
     t0 = time.perf_counter()
     tr = run.trainer
-    if exact and not sess.state.moving and hasattr(tr, "prime"):
+    if exact and not moving and hasattr(tr, "prime"):
         # Paused: the curves come back with the evaluation, so that the loss chart shows the
         # point the numbers show (the last refresh's curves predate it).
-        tr.prime({"eval": "exact", "curves": charts_module.CURVE_POINTS})
+        tr.prime({"eval": "exact", "curves": charts_module.CURVE_POINTS, **(extra or {})})
         ev = tr.answer("eval")
     else:
         ev = tr.evaluate(max_windows=None if exact else LIVE_EVAL_WINDOWS)
@@ -226,6 +260,9 @@ def current_eval(sess: Session, run: Run) -> dict:
 
 def _tick(charts: bool, interval: float | None) -> None:
     sess = session.get()
+    if sess.requests.pending:
+        # A button drawn in this fragment (Roll back) asked for what only a full run does.
+        st.rerun()
     run = sess.run
     # Ask first, then draw: the answer is a few milliseconds away (the worker trains on its own),
     # and the page then shows the steps trained up to now.
@@ -240,11 +277,8 @@ def _tick(charts: bool, interval: float | None) -> None:
         # interval off and draws the buttons and numbers for the final weights. Nothing is drawn
         # first, so a click on what shows the final numbers comes after that rerun, not into it.
         st.rerun()
-    if run is not None and not sess.state.moving:
-        last = run.last_eval
-        if last is None or last["step"] != run.trainer.step_count or bool(last.get("val_estimate")):
-            # Paused (or just built): the numbers shown must belong to the weights shown, exactly.
-            evaluate(sess, run)
+    if run is not None:
+        settle(sess, run, sess.state.moving)
     if sess.status_slot is not None:
         status.draw(sess.status_slot)
     if charts:
@@ -252,15 +286,17 @@ def _tick(charts: bool, interval: float | None) -> None:
 
 
 def refresh_interval(sess: Session) -> float | None:
-    """Seconds between the training fragment's reruns: None while paused; while training moves,
-    :data:`~dashboard.session.RUN_EVERY`, longer for a run with slow steps
-    (:data:`STEPS_PER_REFRESH`), and longer when many runs share the server."""
+    """Seconds between the training fragment's reruns: None while paused, else :func:`paced`."""
     interval = sess.run_every()
-    if interval is None:
-        return None
-    run = sess.run
-    if run is not None and run.step_seconds > 0:
-        interval = max(interval, min(STEPS_PER_REFRESH * run.step_seconds, SLOW_RUN_EVERY))
+    return None if interval is None else paced(interval, [sess.run] if sess.run else [])
+
+
+def paced(interval: float, runs: list[Run]) -> float:
+    """``interval`` (:data:`~dashboard.session.RUN_EVERY`), longer for runs with slow steps
+    (:data:`STEPS_PER_REFRESH`), and longer when many runs share the server."""
+    slowest = max((r.step_seconds for r in runs), default=0.0)
+    if slowest > 0:
+        interval = max(interval, min(STEPS_PER_REFRESH * slowest, SLOW_RUN_EVERY))
     return min(max(interval, SECONDS_PER_RUN * engine.executor().training()), SLOWEST_EVERY)
 
 

@@ -66,6 +66,13 @@ class View:
     sweep_values_3: str = ""
     sweep_seeds: int = 2
     sweep_steps: int = 500
+    compare_count: int = 2
+    compare_setting_2: str = "cell"
+    compare_value_2: str = "lstm"
+    compare_setting_3: str = "seed"
+    compare_value_3: str = "1"
+    compare_setting_4: str = "lr"
+    compare_value_4: str = "0.01"
 
 
 @dataclass
@@ -90,6 +97,28 @@ class RunState:
     @property
     def moving(self) -> bool:
         return self.mode != "paused"
+
+    def set_mode(self, mode: str, pending: int = 0) -> None:
+        self.mode = mode
+        self.pending_steps = pending if mode == "stepping" else 0
+
+    def log_rate(self, step_count: int) -> None:
+        """Remember (time, step) of this tick; the last few seconds give the steps/s shown."""
+        now = time.perf_counter()
+        log = [(t, s) for t, s in self.rate_log if now - t < 3.0]
+        log.append((now, step_count))
+        self.rate_log = log
+        if self.mode == "running":
+            rate = _rate(log)
+            if rate is not None:
+                self.last_rate = rate
+
+    def steps_per_second(self) -> tuple[float | None, bool]:
+        """``(rate, running)``: while running, the rate over the last seconds; paused, the last
+        rate measured; ``None`` if none since the build."""
+        running = self.mode == "running"
+        rate = _rate(self.rate_log) if running else None
+        return (rate if rate is not None else self.last_rate), running
 
 
 MIN_STEPS_COSTED = 10
@@ -123,6 +152,40 @@ class Run:
         return (id(self.trainer), self.trainer.step_count)
 
 
+COMPARE_RUNS = 4
+"""Most runs the Compare page trains side by side."""
+
+
+@dataclass
+class Lane:
+    """One run of the Compare page: its own run state (a run that diverges pauses alone), what
+    its settings change from the first run's, and its run (None once promoted to Train)."""
+
+    name: str
+    change: dict[str, Any]
+    run: Run | None
+    state: RunState = field(default_factory=RunState)
+
+
+@dataclass
+class Comparison:
+    """The Compare page's runs, built together on one dataset from one set of settings."""
+
+    base: RunSettings
+    data_label: str
+    data_spec: Any
+    lanes: list[Lane] = field(default_factory=list)
+
+    @property
+    def live(self) -> list[Lane]:
+        """The lanes that still have their run."""
+        return [lane for lane in self.lanes if lane.run is not None]
+
+    @property
+    def moving(self) -> bool:
+        return any(lane.state.moving for lane in self.live)
+
+
 @dataclass
 class Requests:
     """What buttons asked for; carried out at the start of the next full run."""
@@ -132,6 +195,14 @@ class Requests:
     model: tuple[str, bytes] | None = None
     roll_back: bool = False
     advice: dict | None = None
+    compare_reset: bool | str = False  # "start": build the runs, then start them
+    promote: int | None = None  # the Compare lane to move to the Train page
+
+    @property
+    def pending(self) -> bool:
+        """Whether a button asked for something only a full script run carries out."""
+        return bool(self.reset or self.data is not None or self.model is not None or self.roll_back
+                    or self.compare_reset or self.promote is not None)  # fmt: skip
 
 
 @dataclass
@@ -148,6 +219,7 @@ class Session:
     text: Upload = field(default_factory=Upload)
     sweep: Any = None  # the rnn_core.sweep.SweepJob started on the Compare page
     sweep_ended: bool = False  # its end was drawn (and the page rerun to stop polling)
+    comparison: Comparison | None = None
     flashes: list[tuple[str, str]] = field(default_factory=list)
     status_slot: Any = None
     live_drawn: bool = False
@@ -184,26 +256,13 @@ class Session:
     # ------------------------------------------------------------------ run state
 
     def set_mode(self, mode: str, pending: int = 0) -> None:
-        self.state.mode = mode
-        self.state.pending_steps = pending if mode == "stepping" else 0
+        self.state.set_mode(mode, pending)
 
     def log_rate(self, step_count: int) -> None:
-        """Remember (time, step) of this tick; the last few seconds give the steps/s shown."""
-        now = time.perf_counter()
-        log = [(t, s) for t, s in self.state.rate_log if now - t < 3.0]
-        log.append((now, step_count))
-        self.state.rate_log = log
-        if self.state.mode == "running":
-            rate = _rate(log)
-            if rate is not None:
-                self.state.last_rate = rate
+        self.state.log_rate(step_count)
 
     def steps_per_second(self) -> tuple[float | None, bool]:
-        """``(rate, running)``: while running, the rate over the last seconds; paused, the last
-        rate measured; ``None`` if none since the build."""
-        running = self.state.mode == "running"
-        rate = _rate(self.state.rate_log) if running else None
-        return (rate if rate is not None else self.state.last_rate), running
+        return self.state.steps_per_second()
 
     # ------------------------------------------------------------------ values by name
 
@@ -269,6 +328,11 @@ BUTTON_KEYS = (
     "sweep",
     "sweep_cancel",
     "sweep_csv",
+    "compare_start",
+    "compare_pause",
+    "compare_step",
+    "compare_reset",
+    *(f"compare_promote_{k}" for k in range(1, COMPARE_RUNS + 1)),
 )
 
 

@@ -258,6 +258,8 @@ class TrainerActor:
         if wants.get("sample") and tr.kind == "text":
             n, temperature = wants["sample"]
             out["sample"] = tr.sample(n=int(n), temperature=float(temperature))
+        if wants.get("radius"):
+            out["radius"] = tr.network.recurrent_radius()
         if wants.get("snapshot"):
             out["snapshot"] = tr.snapshot()
         return out

@@ -238,6 +238,17 @@ class Network:
                 out[f"{name}{k}"] = arr
         return out
 
+    def recurrent_radius(self) -> float | None:
+        """The largest spectral radius of the layers' recurrent matrices ``W_hh``: above 1 the
+        linearised state can grow from step to step, well below it the gradient through time
+        shrinks. A plain RNN's only; a gated cell's state does not pass through one square matrix."""
+        if self.spec.gates != 1:
+            return None
+        return max(
+            float(np.max(np.abs(np.linalg.eigvals(self.params[f"rnn.weight_hh_l{k}"]))))
+            for k in range(self.config.num_layers)
+        )
+
     def n_params(self) -> int:
         """Total number of scalar parameters."""
         return int(sum(v.size for v in self.params.values()))

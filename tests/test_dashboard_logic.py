@@ -213,7 +213,7 @@ def test_slow_steps_refresh_less_often_and_paused_runs_not_at_all():
         sess.runs = [Run(trainer=tr, built=RunSettings())]
         sess.set_mode("running")
         for _ in range(5):  # answers as the worker sends them: steps taken and their CPU time
-            live._absorb(sess, sess.run, {"taken": 12, "busy": 12 * cpu_per_step, "moving": True})
+            live._absorb(sess, sess.state, sess.run, {"taken": 12, "busy": 12 * cpu_per_step, "moving": True})
         return live.refresh_interval(sess)
 
     fast, lstm, glacial = interval_after(0.001), interval_after(0.033), interval_after(1.0)

@@ -13,8 +13,9 @@ Modules: :mod:`~dashboard.figures.common` (colours, helpers, layout, axes, notes
 :mod:`~dashboard.figures.series` (data preview, predictions, forecast),
 :mod:`~dashboard.figures.training` (loss, gradient norms, accuracy),
 :mod:`~dashboard.figures.internals` (activation and gate heatmaps),
-:mod:`~dashboard.figures.text` (character counts, next-character probabilities) and
-:mod:`~dashboard.figures.sweep` (a sweep's summary).
+:mod:`~dashboard.figures.text` (character counts, next-character probabilities),
+:mod:`~dashboard.figures.sweep` (a sweep's summary) and :mod:`~dashboard.figures.compare` (the
+Compare page's live runs, overlaid).
 Every builder is importable from this package directly.
 """
 
@@ -33,6 +34,7 @@ from dashboard.figures.common import (
     thin,
     visible_char,
 )
+from dashboard.figures.compare import RUN_COLORS, compare_loss_figure, compare_predictions_figure, run_color
 from dashboard.figures.internals import gates_figure, heatmap_figure
 from dashboard.figures.series import forecast_figure, predictions_figure, series_figure, split_spans
 from dashboard.figures.sweep import sweep_figure
@@ -54,12 +56,15 @@ __all__ = [
     "NO_STEPS_YET",
     "PARAM_COLORS",
     "PREVIEW_POINTS",
+    "RUN_COLORS",
     "TRAIN_COLOR",
     "TRAIN_FILL",
     "VAL_COLOR",
     "VAL_FILL",
     "accuracy_figure",
     "char_counts_figure",
+    "compare_loss_figure",
+    "compare_predictions_figure",
     "f32",
     "forecast_figure",
     "gates_figure",
@@ -68,6 +73,7 @@ __all__ = [
     "loss_figure",
     "predictions_figure",
     "probs_figure",
+    "run_color",
     "series_figure",
     "split_spans",
     "sweep_figure",

@@ -38,7 +38,7 @@ def _scalar(value):
     return value
 
 
-def _shade_split(
+def shade_split(
     fig: go.Figure,
     train_span: tuple | None,
     val_span: tuple | None,
@@ -63,7 +63,7 @@ def _shade_split(
         )
 
 
-class _Thinner:
+class Thinner:
     """Thins every curve of one figure to at most ``max_points`` points and remembers whether any
     curve lost points, so the figure can say so."""
 
@@ -151,7 +151,7 @@ def series_figure(
             row=r,
             col=1,
         )
-    _shade_split(fig, train_span, val_span, row="all" if rows > 1 else None)
+    shade_split(fig, train_span, val_span, row="all" if rows > 1 else None)
     fig.update_xaxes(title_text=x_label, row=rows, col=1)
     fig.update_yaxes(title_text=target_name, row=1, col=1)
     return base_layout(fig, title=title, revision="series", height=300 + 110 * (rows - 1))
@@ -176,7 +176,7 @@ def predictions_figure(
     with at most ``max_points`` evenly spaced points (its first and last among them; values
     below 2 count as 2), and a note in the plot says when a curve was thinned.
     """
-    thinned = _Thinner(max_points)
+    thinned = Thinner(max_points)
     x_all = np.concatenate([np.asarray(x_train), np.asarray(x_val)])
     y_all = np.concatenate([np.ravel(actual_train), np.ravel(actual_val)])
     order = np.argsort(x_all, kind="stable")
@@ -205,7 +205,7 @@ def predictions_figure(
             )
         )
     if len(x_val):
-        _shade_split(fig, None, (np.min(x_val), np.max(x_val)))
+        shade_split(fig, None, (np.min(x_val), np.max(x_val)))
     thinned.add_note(fig)
     fig.update_xaxes(title_text=x_label)
     fig.update_yaxes(title_text=y_label)
@@ -230,7 +230,7 @@ def forecast_figure(
     among them; values below 2 count as 2), and a note in the plot says when a curve was
     thinned. The forecast's legend entry and shaded range still cover every forecast step.
     """
-    thinned = _Thinner(max_points)
+    thinned = Thinner(max_points)
     xs, ys = thinned(x_hist, y_hist)
     fig = go.Figure()
     fig.add_trace(

@@ -26,7 +26,7 @@ FEW_POINTS = 20
 NO_STEPS_YET = "No steps yet: press <b>Start</b> or <b>Step</b>"
 
 
-def _curve_mode(n_points: int, mode: str = "lines") -> str:
+def curve_mode(n_points: int, mode: str = "lines") -> str:
     return f"{mode}+markers" if n_points <= FEW_POINTS and "markers" not in mode else mode
 
 
@@ -58,7 +58,7 @@ def loss_figure(
                 x=f32(xs[keep]),
                 y=f32(ys[keep]),
                 name=name,
-                mode=_curve_mode(int(keep.sum()), mode),
+                mode=curve_mode(int(keep.sum()), mode),
                 line={"color": color, "width": 1.6},
                 marker={"size": 7 if keep.sum() <= FEW_POINTS else 4},
                 cliponaxis=False,  # a lone dot at step 0 is not cut in half by the axis
@@ -105,7 +105,7 @@ def grad_norm_figure(
                 x=f32(steps[keep]),
                 y=f32(ys[keep]),
                 name=name,
-                mode=_curve_mode(int(keep.sum())),
+                mode=curve_mode(int(keep.sum())),
                 line={"color": PARAM_COLORS[k % len(PARAM_COLORS)], "width": 1.2},
                 marker={"size": 5},
             )
@@ -118,7 +118,7 @@ def grad_norm_figure(
                 x=f32(steps[keep]),
                 y=f32(ys[keep]),
                 name="global norm",
-                mode=_curve_mode(int(keep.sum())),
+                mode=curve_mode(int(keep.sum())),
                 line={"color": ACTUAL_COLOR, "width": 2},
                 marker={"size": 5},
             )

@@ -32,3 +32,57 @@ def test_a_sweep_started_from_the_page_shows_progress_and_its_summary(page: Page
     expect(button(page, "Download the rows (CSV)")).to_be_visible()
     expect(button(page, "Start sweep")).to_be_enabled()
     shot("finished")
+
+
+LOSS_TRACES_JS = """() => {
+  const d = [...document.querySelectorAll('.rnn-chart')]
+    .find(d => d._fullLayout && d._fullLayout.title.text.startsWith('Loss, run by run'));
+  return d ? Object.fromEntries(d._fullData.map(t => [t.name, t.x.length])) : {};
+}"""
+
+PRED_TRACES_JS = """() => {
+  const d = [...document.querySelectorAll('.rnn-chart')]
+    .find(d => d._fullLayout && d._fullLayout.title.text.startsWith('Validation predictions'));
+  return d ? d._fullData.map(t => t.name) : [];
+}"""
+
+
+def test_an_rnn_and_an_lstm_train_live_overlaid_and_one_moves_to_train(page: Page, goto, shot, tmp_path):
+    import numpy as np
+
+    goto()
+    nav(page, "Compare")
+    expect(page.get_by_role("combobox", name="Run 2 changes")).to_be_visible()
+    button(page, "Start").click()
+    expect(button(page, "Pause")).to_be_enabled()
+
+    def trained(n):
+        traces = page.evaluate(LOSS_TRACES_JS)
+        done = traces.get("Run 1 training", 0) >= n and traces.get("Run 2 training", 0) >= n
+        return traces if done else None
+
+    first = wait_until(lambda: trained(10), 60, "both runs' curves")
+    later = wait_until(lambda: (t := trained(10)) and t != first and t, 30, "the curves to move")
+    assert {"Run 1 validation", "Run 2 validation"} <= set(later)
+    assert page.evaluate(PRED_TRACES_JS) == ["actual", "Run 1", "Run 2"]
+    shot("training")
+
+    button(page, "Pause").click()
+    expect(button(page, "Start")).to_be_enabled()
+    # The page's run after Pause draws the buttons again: click once it has ended, as a user would.
+    wait_until(
+        lambda: not page.get_by_test_id("stStatusWidget").filter(has_text="Running").count(), 20, "the run"
+    )
+    with page.expect_download() as info:
+        button(page, "Run 1 weights").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    with np.load(path, allow_pickle=False) as z:
+        assert "rnn.weight_hh_l0" in z.files  # a real weights file, not an empty download
+    shot("paused")
+
+    button(page, "Use Run 2 on Train").click()
+    expect(page.get_by_text("Run 2 (cell lstm) is now the Train page's model")).to_be_visible()
+    nav(page, "Train")
+    expect(page.get_by_test_id("stSidebar").get_by_text("LSTM", exact=False).first).to_be_visible()
+    shot("promoted")
