@@ -128,3 +128,20 @@ def test_the_predict_page_says_which_step_it_shows_while_training_goes_on(page: 
     wait_until(lambda: caption_step() > first, 15, "the Predict page's step to follow training")
     nav(page, "Train")
     button(page, "Pause").click()
+
+
+def test_roll_back_after_a_divergence_takes_effect_at_once(page: Page, goto):
+    """The divergence notice and its buttons are drawn by the training fragment: a click there
+    reruns only the fragment, which must hand the request to a full run at once."""
+    goto()
+    choose(page, "Preset", "Blow up on purpose (SGD lr 3, no clipping)")
+    button(page, "Load preset").click()
+    button(page, "Reset").click()
+    expect(page.get_by_text("Changed settings that rebuild the model")).to_have_count(0)
+    button(page, "Start").click()
+    expect(page.get_by_text("Training diverged at step")).to_be_visible(timeout=30_000)
+    button(page, "Roll back").click()
+    expect(page.get_by_text(re.compile(r"Back at step [\d,]+, the last healthy state"))).to_be_visible(
+        timeout=5_000
+    )
+    expect(page.get_by_text("Training diverged at step")).to_have_count(0)
