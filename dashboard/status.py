@@ -15,6 +15,19 @@ def run_label(sess: session.Session) -> str:
     return "paused (diverged)" if sess.run is not None and sess.run.divergence else "paused"
 
 
+def compare_line(sess: session.Session) -> None:
+    """The Compare page's runs, when there are any: they train on while other pages are open."""
+    cmp = sess.comparison
+    lanes = cmp.live if cmp is not None else []
+    if not lanes:
+        return
+    training = sum(lane.state.moving for lane in lanes)
+    state = f"{training} training" if training else "paused"
+    icon = ":material/play_circle:" if training else ":material/pause_circle:"
+    st.markdown(f"**Compare** · {len(lanes)} runs  \n{icon} {state}",
+                help="The Compare page's runs keep training while you look at other pages.")  # fmt: skip
+
+
 def draw(slot) -> None:
     sess = session.get()
     tr = sess.trainer
@@ -32,4 +45,5 @@ def draw(slot) -> None:
             f"{icon} {run_label(sess)}",
             help="The model keeps training while you look at other pages.",
         )
+        compare_line(sess)
         st.caption(engine.load_line())

@@ -138,3 +138,24 @@ def test_a_bad_change_says_why_and_keeps_the_runs_there_are():
     assert not at.error and [lane.run.built.lr for lane in _lanes(at)] == [0.003, 0.03]
     assert all(t.closed for t in built)  # the old runs were freed in their workers
     assert run_until(at, lambda: at.dataframe[0].value["Step"].tolist() == [0, 0])
+
+
+def test_text_runs_show_a_sampled_line_each_and_the_sidebar_names_the_runs():
+    at = open_app("data")
+    at.radio(key=key("data_kind")).set_value("text").run()
+    [use] = [b for b in at.button if b.label.startswith("Use")]
+    use.click().run()
+    assert session(at).dataset.kind == "text"
+    _compare(at)
+    press(at, "compare_reset")
+    assert not at.error, [e.value for e in at.error]
+    press(at, "compare_step")
+    _train_until(at, lambda: _steps(at) == [1, 1], 30)
+    at.run()
+    lines = [c.value for c in at.code]
+    assert len(lines) == 2 and all(len(line) >= 50 for line in lines), lines
+    captions = " ".join(c.value for c in at.caption)
+    assert "Run 1 · step 1" in captions and "Run 2 · step 1" in captions
+    table = at.dataframe[0].value
+    assert "Validation bits/char" in table and "vs unigram" in table
+    assert "**Compare** · 2 runs" in " ".join(m.value for m in at.sidebar.markdown)
