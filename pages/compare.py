@@ -14,6 +14,7 @@ st.caption(
 st.subheader("Side by side: live runs")
 side_by_side.runs_form()
 side_by_side.live_runs()
+side_by_side.run_actions()
 st.subheader("Sweep: settings × seeds")
 compare.sweep_form()
 compare.sweep_progress()

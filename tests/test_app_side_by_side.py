@@ -65,7 +65,7 @@ def test_an_rnn_and_an_lstm_train_live_side_by_side_and_one_moves_to_train():
     table = at.dataframe[0].value
     assert list(table["Run"]) == ["Run 1", "Run 2"] and list(table["Cell"]) == ["RNN", "LSTM"]
     assert list(table["Step"]) == steps and list(table["State"]) == ["paused", "paused"]
-    assert table["Spectral radius"][1] == "—" and float(table["Spectral radius"][0]) > 0
+    assert table["Radius"][1] == "—" and float(table["Radius"][0]) > 0
     for lane in _lanes(at):  # paused: the numbers shown are exact, for the weights shown
         assert lane.run.last_eval["step"] == lane.run.trainer.step_count
         assert not lane.run.last_eval.get("val_estimate")
@@ -157,5 +157,5 @@ def test_text_runs_show_a_sampled_line_each_and_the_sidebar_names_the_runs():
     captions = " ".join(c.value for c in at.caption)
     assert "Run 1 · step 1" in captions and "Run 2 · step 1" in captions
     table = at.dataframe[0].value
-    assert "Validation bits/char" in table and "vs unigram" in table
+    assert "Val bits/char" in table and "÷ unigram" in table
     assert "**Compare** · 2 runs" in " ".join(m.value for m in at.sidebar.markdown)

@@ -64,10 +64,6 @@ def _buttons(sess: Session) -> None:
                   key=session.button_key("compare_step"))  # fmt: skip
         st.button("Reset", on_click=comparison.request_reset, key=session.button_key("compare_reset"),
                   help="Build the runs again from the settings above, each with its seed.")  # fmt: skip
-    if cmp is not None:
-        # Drawn with the page, not in the fragment: a button redrawn by every refresh while the
-        # runs train could be clicked just as it is replaced, and the click would be lost.
-        _actions(cmp)
     note = comparison.pending(sess)
     if note:
         st.warning(
@@ -128,41 +124,58 @@ def _table(cmp: Comparison) -> None:
     base = ds.baselines or {}
     metric, ref_name = ("val_bpc", "unigram_bpc") if text else ("val_rmse", "persistence_rmse")
     ref = base.get(ref_name)
+    metric_label = "Val bits/char" if text else "Val RMSE"
+    ratio_label = "÷ unigram" if text else "÷ persistence"
     rows = []
     for lane in cmp.live:
         tr, ev = lane.run.trainer, lane.run.last_eval or {}
         val = ev.get(metric)
         rate, _ = lane.state.steps_per_second()
         radius = tr.answer("radius")
+        # The numbers that answer "which is better" first: on a phone the rest scrolls.
         rows.append({
             "Run": lane.name,
-            "Changes": comparison.describe(lane.change),
-            "Cell": tr.config.cell.upper(),
-            "Parameters": tr.network.n_params(),
+            metric_label: fmt(val, ".4g"),
+            ratio_label: _ratio(val, ref),
             "Step": tr.step_count,
             "Steps/s": None if rate is None else round(rate),
-            "Validation bits/char" if text else "Validation RMSE": fmt(val, ".4g"),
-            ("vs unigram" if text else "vs persistence"): _ratio(val, ref),
-            "Spectral radius": fmt(radius, ".3f") if radius is not None else "—",
             "State": _state(lane),
+            "Changes": comparison.describe(lane.change),
+            "Cell": tr.config.cell.upper(),
+            "Params": tr.network.n_params(),
+            "Radius": fmt(radius, ".3f") if radius is not None else "—",
         })  # fmt: skip
     colours = {lane.name: figures.run_color(i) for i, lane in enumerate(cmp.lanes)}
     table = pd.DataFrame(rows).style.map(
         lambda name: f"color: {colours[name]}; font-weight: 600", subset=["Run"]
     )
-    st.dataframe(table, hide_index=True, width="stretch")
-    words = "unigram bits/char" if text else "persistence RMSE"
-    st.caption(
-        f'Baseline: {words} {fmt(ref, ".4g")}; "vs" is the run\'s metric over it (below 1× beats it). '
-        "Spectral radius: of the recurrent matrix of a plain RNN (gated cells have none)."
-    )
+    words = "the unigram model's bits per character" if text else "persistence's RMSE"
+    rmse_help = "RMSE of one-step predictions of the validation windows, in original units."
+    metric_help = "Bits per character on the validation text." if text else rmse_help
+    radius_help = ("Spectral radius of a plain RNN's recurrent matrix: above 1 its state can grow from step "
+                   "to step. A gated cell has no single recurrent matrix.")  # fmt: skip
+    config = {
+        "Run": st.column_config.TextColumn(pinned=True),
+        metric_label: st.column_config.TextColumn(help=metric_help),
+        ratio_label: st.column_config.TextColumn(help=f"The run's metric over {words}: below 1× beats it."),
+        "Params": st.column_config.NumberColumn(help="Parameters of the network."),
+        "Radius": st.column_config.TextColumn(help=radius_help),
+    }
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+    st.caption(f"Baseline: {words} {fmt(ref, '.4g')}.")
 
 
 def _ratio(val, ref) -> str:
     return f"{val / ref:.3g}×" if finite(val) and finite(ref) and ref else "—"
 
 
-def _actions(cmp: Comparison) -> None:
+def run_actions() -> None:
+    """Under the runs: move one to the Train page, download one's weights. Drawn with the page,
+    not in the fragment: a button redrawn by every refresh while the runs train could be clicked
+    just as it is replaced, and the click would be lost."""
+    cmp = session.get().comparison
+    if cmp is None or not cmp.live:
+        return
     with st.container(horizontal=True, gap="small"):
         for i, lane in enumerate(cmp.lanes):
             if lane.run is None:
