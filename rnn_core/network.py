@@ -152,7 +152,7 @@ class Network:
         state = (h_fin, np.stack([lc.cs[T] for lc in layers])) if self.spec.has_cell_state else h_fin
         return out, state, (Cache(layers) if cache else None)
 
-    def backward(self, dout, cache: Cache, *, bptt: int | None = None):
+    def backward(self, dout, cache: Cache, *, bptt: int | None = None, record: list | None = None):
         """Gradients of a scalar loss given its gradient ``dout`` with respect to the output.
 
         Parameters
@@ -161,6 +161,9 @@ class Network:
         cache : from :meth:`forward` with ``cache=True``.
         bptt : truncate backpropagation through time to k steps (None: full). The recurrence is
             cut before step t whenever ``(T - t) % k == 0`` and ``0 < t < T``.
+        record : None, or a list that receives one dict per layer (bottom first) with the total
+            gradient reaching each of the layer's hidden states, ``"h"`` (T, B, H), and cell
+            states, ``"c"`` (a cell with one): the gradient flowing back through time.
 
         Returns
         -------
@@ -197,10 +200,13 @@ class Network:
             np.matmul(d2, w, out=dhs.reshape(T * B, H))
             dh_last = None
         dh0s, dc0s = [None] * len(layers), [None] * len(layers)
+        recorded: list[dict | None] = [None] * len(layers)
         dx = None
         for k in range(len(layers) - 1, -1, -1):
             lc = layers[k]
             need_dx = k > 0 or lc.x.ndim == 3
+            if record is not None:
+                recorded[k] = {}
             (dw_ih, dw_hh, db_ih, db_hh), dx, dh0s[k], dc0s[k] = layer_backward(
                 lc,
                 p[f"rnn.weight_ih_l{k}"],
@@ -210,12 +216,15 @@ class Network:
                 bptt=bptt,
                 need_dx=need_dx,
                 ws=self._ws,
+                record=recorded[k],
             )
             grads[f"rnn.weight_ih_l{k}"] = dw_ih
             grads[f"rnn.weight_hh_l{k}"] = dw_hh
             grads[f"rnn.bias_ih_l{k}"] = db_ih
             grads[f"rnn.bias_hh_l{k}"] = db_hh
             dhs, dh_last = dx, None
+        if record is not None:
+            record.extend(recorded)
         grads = {name: grads[name] for name in p}  # same order as params
         dh0 = np.stack(dh0s)
         dstate0 = (dh0, np.stack(dc0s)) if self.spec.has_cell_state else dh0

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+import numpy as np
+
 from rnn_core.cells import gru, lstm, rnn
 from rnn_core.cells.common import (
     CellSpec,
@@ -137,7 +139,17 @@ def layer_forward(cell, nonlinearity, w_ih, w_hh, b_ih, b_hh, x, h0, c0=None, ws
 
 
 def layer_backward(
-    cache: LayerCache, w_ih, w_hh, dhs, dh_last, dc_last=None, *, bptt=None, need_dx=True, ws=None
+    cache: LayerCache,
+    w_ih,
+    w_hh,
+    dhs,
+    dh_last,
+    dc_last=None,
+    *,
+    bptt=None,
+    need_dx=True,
+    ws=None,
+    record=None,
 ):
     """Backward of :func:`layer_forward`, by the cell named in ``cache.cell``.
 
@@ -150,6 +162,8 @@ def layer_backward(
     bptt : truncation length k, or None for full BPTT.
     need_dx : also return the input gradient (T, B, D).
     ws : Workspace for temporaries, or None.
+    record : None, or a dict to receive the total gradient reaching every output, ``"h"``
+        (T, B, H), and for a cell with a cell state every cell state, ``"c"`` (T, B, H).
 
     Returns
     -------
@@ -158,4 +172,13 @@ def layer_backward(
     dh0 : (B, H); dc0 : (B, H) for a cell with a cell state, else None
     """
     spec = cell_spec(cache.cell)
-    return spec.layer_backward(cache, w_ih, w_hh, dhs, dh_last, dc_last, bptt=bptt, need_dx=need_dx, ws=ws)
+    if record is None:
+        return spec.layer_backward(
+            cache, w_ih, w_hh, dhs, dh_last, dc_last, bptt=bptt, need_dx=need_dx, ws=ws
+        )
+    T, B, H = cache.hs.shape[0] - 1, cache.hs.shape[1], cache.hs.shape[2]
+    for name in ("h", "c") if spec.has_cell_state else ("h",):
+        record[name] = np.empty((T, B, H), dtype=cache.hs.dtype)
+    return spec.layer_backward(
+        cache, w_ih, w_hh, dhs, dh_last, dc_last, bptt=bptt, need_dx=need_dx, ws=ws, record=record
+    )

@@ -273,7 +273,10 @@ class CellSpec:
         -> :class:`LayerCache`; x (T, B, D) floats or (T, B) ids, h0 and c0 (B, H).
     layer_backward : ``(cache, w_ih, w_hh, dhs, dh_last, dc_last=None, *, bptt=None,
         need_dx=True, ws=None)`` -> ``((dw_ih, dw_hh, db_ih, db_hh), dx, dh0, dc0)``; dhs (T, B, H)
-        or None, dh_last and dc_last (B, H) or None, dc0 None without a cell state.
+        or None, dh_last and dc_last (B, H) or None, dc0 None without a cell state. A cell
+        that takes ``record=`` (a dict of preallocated ``"h"`` and, with a cell state, ``"c"``
+        arrays (T, B, H)) fills them with the total gradient reaching each state in its time
+        loop: what the through-time views show (:mod:`rnn_core.through_time`).
     has_cell_state : the state is a pair (h, c) and the cache fills ``cs``.
     gate_scale : ``(nonlinearity, dtype)`` -> (G,) factor applied to each internal block's
         pre-activation before one shared ``tanh`` (0.5 for a sigmoid block), or None.

@@ -80,8 +80,9 @@ def gru_forward(xp, h0, w_hh, b_hn, scale, hs, hn, hmn):
     return hs
 
 
-def gru_backward(dhs, dh_last, hs, gates, hn, hmn, w_hh, bptt, ws=None):
-    """Backward of :func:`gru_forward`.
+def gru_backward(dhs, dh_last, hs, gates, hn, hmn, w_hh, bptt, ws=None, record=None):
+    """Backward of :func:`gru_forward` (``record``: None, or a dict whose ``"h"`` (T, B, H)
+    receives the total gradient reaching each h_t).
 
     Returns (grad (4, T, B, H) blocks [hn, r, z, n] as described at ``GRU_HH_PERM``,
     dh0 (B, H)).
@@ -100,6 +101,8 @@ def gru_backward(dhs, dh_last, hs, gates, hn, hmn, w_hh, bptt, ws=None):
     for t in range(T - 1, -1, -1):
         if dhs is not None:
             dh += dhs[t]
+        if record is not None:
+            record["h"][t] = dh
         a = gates[:, t]
         r, z, n = a
         d = grad[:, t]
@@ -146,11 +149,13 @@ def layer_forward(nonlinearity, w_ih, w_hh, b_ih, b_hh, x, h0, c0=None, ws=None)
     return cache
 
 
-def layer_backward(cache, w_ih, w_hh, dhs, dh_last, dc_last=None, *, bptt=None, need_dx=True, ws=None):
+def layer_backward(
+    cache, w_ih, w_hh, dhs, dh_last, dc_last=None, *, bptt=None, need_dx=True, ws=None, record=None
+):
     """Backward of :func:`layer_forward`; see ``CellSpec.layer_backward``. dc0 is None."""
     hs = cache.hs
     with single_thread():
-        grad, dh0 = gru_backward(dhs, dh_last, hs, cache.gates, cache.hn, cache.hmn, w_hh, bptt, ws)
+        grad, dh0 = gru_backward(dhs, dh_last, hs, cache.gates, cache.hn, cache.hmn, w_hh, bptt, ws, record)
     dw_hh, db_hh = recurrent_backward(grad[:3], hs, GRU_HH_PERM)
     dxp = grad[1:]  # blocks r, z, n
     db_ih = dxp.reshape(3, -1, dxp.shape[3]).sum(axis=1).reshape(-1)

@@ -78,10 +78,12 @@ def lstm_forward(xp, h0, c0, w_hh, scale, hs, cs, tc):
     return hs
 
 
-def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt, ws=None):
+def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt, ws=None, record=None):
     """Backward of :func:`lstm_forward`.
 
-    dhs : (T, B, H) or None; dh_last, dc_last : (B, H) or None (gradients of the final state).
+    dhs : (T, B, H) or None; dh_last, dc_last : (B, H) or None (gradients of the final state);
+    record : None, or a dict whose ``"h"`` and ``"c"`` (T, B, H) receive the total gradients
+    reaching each h_t and c_t.
     Returns (dpre (4, T, B, H) gradient of the gate pre-activations, internal order i,f,o,g;
     dh0, dc0 (B, H)).
     """
@@ -101,6 +103,8 @@ def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt, ws=None)
     for t in range(T - 1, -1, -1):
         if dhs is not None:
             dh += dhs[t]
+        if record is not None:
+            record["h"][t] = dh
         a = gates[:, t]
         i, f, o, g = a
         d = dpre[:, t]  # first the gradient of the activations, then of the pre-activations
@@ -112,6 +116,8 @@ def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt, ws=None)
         tmp *= o
         tmp *= dh
         dc += tmp  # dc now: total gradient of c_t
+        if record is not None:
+            record["c"][t] = dc
         np.multiply(dc, g, out=di)
         np.multiply(dc, cs[t], out=df)
         np.multiply(dc, i, out=dg)
@@ -151,12 +157,14 @@ def layer_forward(nonlinearity, w_ih, w_hh, b_ih, b_hh, x, h0, c0=None, ws=None)
     return cache
 
 
-def layer_backward(cache, w_ih, w_hh, dhs, dh_last, dc_last=None, *, bptt=None, need_dx=True, ws=None):
+def layer_backward(
+    cache, w_ih, w_hh, dhs, dh_last, dc_last=None, *, bptt=None, need_dx=True, ws=None, record=None
+):
     """Backward of :func:`layer_forward`; see ``CellSpec.layer_backward``."""
     hs = cache.hs
     with single_thread():
         dpre, dh0, dc0 = lstm_backward(
-            dhs, dh_last, dc_last, hs, cache.cs, cache.tc, cache.gates, w_hh, bptt, ws
+            dhs, dh_last, dc_last, hs, cache.cs, cache.tc, cache.gates, w_hh, bptt, ws, record
         )
     grads, dx = gradients_from_preactivations(dpre, cache, w_ih, PERM, need_dx, ws)
     return grads, dx, dh0, dc0

@@ -53,11 +53,13 @@ def rnn_forward(xp, h0, w_hh, nonlinearity, scale, hs):
     return hs
 
 
-def rnn_backward(dhs, dh_last, hs, w_hh, nonlinearity, bptt, ws=None):
+def rnn_backward(dhs, dh_last, hs, w_hh, nonlinearity, bptt, ws=None, record=None):
     """Backward of :func:`rnn_forward`.
 
     dhs : (T, B, H) gradient of every output, or None; dh_last : (B, H) extra gradient of the
-    last output, or None. Returns (dpre (T, B, H) gradient of the pre-activations, dh0 (B, H)).
+    last output, or None; record : None, or a dict whose ``"h"`` (T, B, H) receives the total
+    gradient reaching each output h_t. Returns (dpre (T, B, H) gradient of the
+    pre-activations, dh0 (B, H)).
     """
     T, B, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
     h = hs[1:]
@@ -77,6 +79,8 @@ def rnn_backward(dhs, dh_last, hs, w_hh, nonlinearity, bptt, ws=None):
     for t in range(T - 1, -1, -1):
         if dhs is not None:
             dh += dhs[t]
+        if record is not None:
+            record["h"][t] = dh
         np.multiply(dh, dpre[t], out=dpre[t])
         np.matmul(dpre[t], w, out=dh)
         if _cut(t, T, bptt):
@@ -99,10 +103,12 @@ def layer_forward(nonlinearity, w_ih, w_hh, b_ih, b_hh, x, h0, c0=None, ws=None)
     return LayerCache(NAME, nonlinearity, x, hs)
 
 
-def layer_backward(cache, w_ih, w_hh, dhs, dh_last, dc_last=None, *, bptt=None, need_dx=True, ws=None):
+def layer_backward(
+    cache, w_ih, w_hh, dhs, dh_last, dc_last=None, *, bptt=None, need_dx=True, ws=None, record=None
+):
     """Backward of :func:`layer_forward`; see ``CellSpec.layer_backward``. dc0 is None."""
     with single_thread():
-        dpre, dh0 = rnn_backward(dhs, dh_last, cache.hs, w_hh, cache.nonlinearity, bptt, ws)
+        dpre, dh0 = rnn_backward(dhs, dh_last, cache.hs, w_hh, cache.nonlinearity, bptt, ws, record)
     grads, dx = gradients_from_preactivations(dpre[None], cache, w_ih, PERM, need_dx, ws)
     return grads, dx, dh0, None
 

@@ -1,0 +1,168 @@
+"""What happens through time inside a recurrent network, measured on a small fixed probe.
+
+The views that make recurrent networks hard to train visible:
+
+- **gradient flow**: the norm of the gradient of the *final step's* loss with respect to each
+  hidden state h_t (and cell state c_t), per layer, by lag (steps back from the end). It is the
+  total gradient the backward pass carries back through time, recorded in the cells' own time
+  loops (``Network.backward(record=...)``), so it is exactly what training uses;
+- **input saliency** and **memory span**: the mean ``|d y_hat / d x_t|`` by lag per input
+  column, and the largest lag whose saliency is at least :data:`SPAN_FRACTION` of the peak;
+- **recurrent spectrum**: the eigenvalues, spectral radius and largest singular value of every
+  recurrent block ``W_hh`` (one per gate for LSTM and GRU);
+- **state trajectory**: the probe's hidden states on their top two principal components.
+
+The probe is a few validation windows picked evenly (:func:`probe_windows`), the same at every
+step of a run, so changes over training are the model's, not the sample's. Everything here is
+small: a forward and a backward pass over the probe, a few eigen- and singular-value problems
+of (H, H) matrices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rnn_core import losses
+from rnn_core.cells import cell_spec
+
+PROBE_WINDOWS = 8
+"""Validation windows in the probe."""
+
+SPAN_FRACTION = 0.01
+"""The memory span reaches back to the last lag whose saliency is at least this share of the peak."""
+
+VANISHED_RATIO, EXPLODED_RATIO = 1e-3, 1e3
+"""A lag-k / lag-0 gradient ratio below the first means the gradient vanished before reaching
+lag k; above the second, that it explodes on its way back."""
+
+FLOW_LAGS = (1, 5, 10, 20, 40)
+"""Lags whose gradient ratios the command line reports (those the window reaches)."""
+
+
+def probe_windows(n_windows: int, n: int = PROBE_WINDOWS) -> np.ndarray:
+    """Indices of ``n`` windows spread evenly over ``n_windows`` (all of them if fewer)."""
+    if n_windows <= n:
+        return np.arange(n_windows)
+    return np.unique(np.linspace(0, n_windows - 1, n).round().astype(int))
+
+
+def final_step_grad(out: np.ndarray, y: np.ndarray, head: str) -> np.ndarray:
+    """The gradient, with respect to the network's output, of the loss at the final step only:
+    the mean squared error of a regression's one output, or the cross-entropy of a text model's
+    last prediction (its other steps get zero)."""
+    if head == "regression":
+        return losses.mse(out, y)[1]
+    dout = np.zeros_like(out)
+    dout[-1:] = losses.softmax_cross_entropy(out[-1:], y[-1:])[1]
+    return dout
+
+
+def state_gradients(network: Any, x: np.ndarray, y: np.ndarray) -> list[dict[str, np.ndarray]]:
+    """Per layer (bottom first), the total gradient of the final step's loss with respect to
+    each hidden state, ``"h"`` (T, B, H), and each cell state, ``"c"``, for a cell with one."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out, _, cache = network.forward(x, None, cache=True)
+        recorded: list[dict[str, np.ndarray]] = []
+        network.backward(final_step_grad(out, y, network.config.head), cache, record=recorded)
+    return [{k: v.copy() for k, v in layer.items()} for layer in recorded]
+
+
+def by_lag(per_step: np.ndarray) -> np.ndarray:
+    """``(T, ...)`` in time order -> the same by lag: lag 0 is the last step."""
+    return np.asarray(per_step)[::-1]
+
+
+def gradient_flow(network: Any, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Norms by lag of the gradients of :func:`state_gradients`: ``"h"`` and (a cell with a cell
+    state) ``"c"`` as (L, T) arrays, row k for layer k, column j for lag j; each norm is over
+    the probe's windows and units together."""
+    layers = state_gradients(network, x, y)
+    out: dict[str, Any] = {"h": np.stack([by_lag(np.sqrt((g["h"] ** 2).sum(axis=(1, 2)))) for g in layers])}
+    if "c" in layers[0]:
+        out["c"] = np.stack([by_lag(np.sqrt((g["c"] ** 2).sum(axis=(1, 2)))) for g in layers])
+    return out
+
+
+def flow_ratios(norms_by_lag: np.ndarray, lags=FLOW_LAGS) -> dict[int, float]:
+    """``{k: norm at lag k / norm at lag 0}`` for the lags the window reaches (one layer's row)."""
+    norms = np.asarray(norms_by_lag, dtype=float)
+    base = norms[0] if len(norms) else 0.0
+    return {int(k): float(norms[k] / base) if base > 0 else float("nan") for k in lags if k < len(norms)}
+
+
+def flow_verdict(norms_by_lag: np.ndarray) -> str | None:
+    """``"vanishing"`` when the gradient at some lag is below :data:`VANISHED_RATIO` of lag 0's,
+    ``"exploding"`` when above :data:`EXPLODED_RATIO` of it, else None."""
+    norms = np.asarray(norms_by_lag, dtype=float)
+    if len(norms) < 2 or not np.isfinite(norms).all() or norms[0] <= 0:
+        return "exploding" if len(norms) and not np.isfinite(norms).all() else None
+    ratio = norms[1:] / norms[0]
+    if ratio.max() > EXPLODED_RATIO:
+        return "exploding"
+    if ratio.min() < VANISHED_RATIO:
+        return "vanishing"
+    return None
+
+
+def saliency(network: Any, x: np.ndarray) -> np.ndarray:
+    """Mean ``|d y_hat / d x_t|`` over the probe's windows (summed over the outputs), by lag:
+    (T, C), row j for lag j. A regression's float inputs only (a text model's ids have none)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out, _, cache = network.forward(x, None, cache=True)
+        _, dx, _ = network.backward(np.ones_like(out), cache)
+    return by_lag(np.abs(dx).mean(axis=1))
+
+
+def memory_span(saliency_by_lag: np.ndarray, fraction: float = SPAN_FRACTION) -> int:
+    """The largest lag whose saliency (the largest over the input columns) is at least
+    ``fraction`` of the peak: how far back the inputs still move the prediction."""
+    s = np.asarray(saliency_by_lag, dtype=float)
+    s = s.max(axis=1) if s.ndim == 2 else s
+    if not len(s) or not np.isfinite(s).all() or s.max() <= 0:
+        return 0
+    return int(np.nonzero(s >= fraction * s.max())[0].max())
+
+
+def recurrent_blocks(params: dict[str, np.ndarray], cell: str, layer: int) -> dict[str, np.ndarray]:
+    """The (H, H) recurrent blocks of ``rnn.weight_hh_l{layer}`` by gate name (PyTorch's order:
+    LSTM i, f, g, o; GRU r, z, n), or ``{"h": W_hh}`` for a cell without gates."""
+    spec = cell_spec(cell)
+    w = np.asarray(params[f"rnn.weight_hh_l{layer}"])
+    h = w.shape[1]
+    if spec.gates == 1:
+        return {"h": w}
+    # internal block j holds PyTorch's block perm[j]; its letter is gate_names[j]
+    names = {spec.perm[j]: spec.gate_names[j] for j in range(spec.gates)}
+    return {names[b]: w[b * h : (b + 1) * h] for b in range(spec.gates)}
+
+
+def spectrum(params: dict[str, np.ndarray], cell: str, num_layers: int) -> list[dict[str, dict[str, Any]]]:
+    """Per layer, per recurrent block: its ``eigenvalues`` (complex, (H,)), ``radius`` (the
+    largest modulus) and ``norm`` (the largest singular value)."""
+    out = []
+    for k in range(num_layers):
+        layer = {}
+        for name, block in recurrent_blocks(params, cell, k).items():
+            eig = np.linalg.eigvals(block.astype(np.float64))
+            layer[name] = {
+                "eigenvalues": eig,
+                "radius": float(np.abs(eig).max()),
+                "norm": float(np.linalg.norm(block.astype(np.float64), 2)),
+            }
+        out.append(layer)
+    return out
+
+
+def principal_path(states: np.ndarray, path: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Project ``path`` (T, H) on the top ``k`` principal components of ``states`` (N, H): the
+    components come from the SVD of the centred states. Returns the projection (T, k) and the
+    share of the variance each component explains (k,)."""
+    states = np.asarray(states, dtype=np.float64)
+    mean = states.mean(axis=0)
+    _, sv, vt = np.linalg.svd(states - mean, full_matrices=False)
+    k = min(k, vt.shape[0])
+    total = float((sv**2).sum())
+    share = (sv[:k] ** 2) / total if total > 0 else np.zeros(k)
+    return (np.asarray(path, dtype=np.float64) - mean) @ vt[:k].T, share
