@@ -27,7 +27,15 @@ LIVE_PRED_MAX = 3000
 """Most windows per split drawn in the live predictions chart: on a long series an evenly spaced
 sample of them is predicted (the chart could not show more points anyway)."""
 
-REFRESH = {"loss": 0.0, "pred": 0.5, "accuracy": 0.5, "sample": 1.0, "internals": 1.0, "grads": 1.0}
+REFRESH = {
+    "loss": 0.0,
+    "pred": 0.5,
+    "accuracy": 0.5,
+    "sample": 1.0,
+    "internals": 1.0,
+    "grads": 1.0,
+    "time": 2.0,
+}
 """Seconds between rebuilds of each live chart while training runs (0 = every refresh)."""
 
 BUSY_SLOWDOWN, BUSY_MIN_EVERY = 3.0, 8.0

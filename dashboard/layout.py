@@ -25,6 +25,9 @@ PANELS = "rnn-panels"
 """The live panels (the Train page's, or the Compare page's): two per row where each gets 300 px,
 else one per row."""
 
+TIME_PANELS = "rnn-time-panels"
+"""The through-time views below the live panels: laid out as those are."""
+
 METRICS = "rnn-metrics"
 """The Train page's row of numbers: tiles as wide as their numbers, wrapping when narrow."""
 

@@ -24,6 +24,7 @@ import streamlit as st
 
 from dashboard import charts as charts_module
 from dashboard import engine, session, status
+from dashboard.sections import through_time as time_section
 from dashboard.sections import train as train_section
 from dashboard.session import Run, RunState, Session
 from rnn_core.errors import PlaygroundError
@@ -73,17 +74,25 @@ STEP_SMOOTHING = 0.3
 """How much of a run's past CPU time and steps each new answer discounts (its average CPU time
 per step follows the recent answers, weighted by their steps)."""
 
-ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0, "radius": 2.0}
+ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0, "radius": 2.0, "through_time": 2.0}
 """Seconds between fresh chart arrays while training (the loss curves come with every answer)."""
 
 log = logging.getLogger(__name__)
 
 
-def wants_for(run: Run, charts: bool, internals: tuple | None = None, *, radius: bool = False) -> dict:
+def wants_for(
+    run: Run,
+    charts: bool,
+    internals: tuple | None = None,
+    *,
+    radius: bool = False,
+    through: tuple | None = None,
+) -> dict:
     """What the next poll should bring back besides the state: an evaluation when one is due,
     and, for a page with charts, the arrays of its charts when theirs are due (the hidden
     states of ``internals``, a (split, window), only when given; the recurrent matrix's
-    spectral radius only with ``radius``)."""
+    spectral radius only with ``radius``; the through-time views of ``through``, a (split,
+    window, layer), only when given)."""
     now = time.perf_counter()
     wants: dict = {}
     if now - run.last_eval_time >= max(EVAL_MIN_INTERVAL, EVAL_COST_RATIO * run.eval_seconds):
@@ -103,6 +112,8 @@ def wants_for(run: Run, charts: bool, internals: tuple | None = None, *, radius:
                 wants["sample"] = (120, 0.8)
             elif name == "radius" and radius:
                 wants["radius"] = True
+            elif name == "through_time" and through is not None:
+                wants["through_time"] = through
             else:
                 continue
             due[name] = now
@@ -203,7 +214,8 @@ def train_tick(sess: Session, *, charts: bool = False) -> int:
     if run is None:
         return 0
     internals = (sess.view.split, sess.view.window)
-    return poll_run(sess, sess.state, run, lambda: wants_for(run, charts, internals),
+    through = time_section.wanted() if charts else None
+    return poll_run(sess, sess.state, run, lambda: wants_for(run, charts, internals, through=through),
                     cap=train_section.steps_per_refresh(sess))  # fmt: skip
 
 

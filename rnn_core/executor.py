@@ -70,7 +70,7 @@ CALLS = frozenset(
     {
         "evaluate", "predictions", "forecast", "sample", "next_char_probs", "internals", "save",
         "apply_live", "roll_back", "divergence_advice", "run", "step", "history_csv", "params",
-        "optimizer_settings", "snapshot",
+        "optimizer_settings", "snapshot", "through_time",
     }
 )  # fmt: skip
 """The trainer operations a caller may ask of an actor (no other attribute is reachable)."""
@@ -215,7 +215,8 @@ class TrainerActor:
 
         ``wants`` may ask for ``eval`` ("exact" or "estimate"), ``curves`` (points per curve),
         ``pred`` (points per split), ``internals`` ((split, index)), ``sample`` ((characters,
-        temperature)) and ``snapshot`` (True). The result has ``taken`` (accepted steps since the
+        temperature)), ``through_time`` ((split, index, layer)), ``radius`` (True) and
+        ``snapshot`` (True). The result has ``taken`` (accepted steps since the
         last poll), ``busy`` (seconds trained since then), ``divergence`` (None, or where it
         happened), ``failure`` (None, or why training stopped with an error), ``moving`` and
         ``state``, and what was asked for."""
@@ -258,6 +259,11 @@ class TrainerActor:
         if wants.get("sample") and tr.kind == "text":
             n, temperature = wants["sample"]
             out["sample"] = tr.sample(n=int(n), temperature=float(temperature))
+        if wants.get("through_time"):
+            split, index, layer = wants["through_time"]
+            out["through_time"] = {
+                (split, int(index), int(layer)): tr.through_time(split, int(index), int(layer))
+            }
         if wants.get("radius"):
             out["radius"] = tr.network.recurrent_radius()
         if wants.get("snapshot"):

@@ -261,7 +261,7 @@ class RemoteRun:
         step = self.step_count
         if "curves" in out:
             self.history.update(out["curves"])
-        for name in ("pred", "internals"):
+        for name in ("pred", "internals", "through_time"):
             for args, value in out.get(name, {}).items():
                 self._answers[(name, *args)] = (step, value)
         if "sample" in out:
@@ -310,6 +310,10 @@ class RemoteRun:
     def predictions(self, split: str = "val", max_points: int | None = None):
         hit = self.answer("pred", split, max_points)
         return hit if hit is not None else self.call("predictions", split, max_points=max_points)
+
+    def through_time(self, split: str = "val", index: int = 0, layer: int = 0):
+        hit = self.answer("through_time", split, int(index), int(layer))
+        return hit if hit is not None else self.call("through_time", split, int(index), int(layer))
 
     def internals(self, split: str = "val", index: int = 0):
         hit = self.answer("internals", split, int(index))

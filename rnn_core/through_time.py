@@ -166,3 +166,51 @@ def principal_path(states: np.ndarray, path: np.ndarray, k: int = 2) -> tuple[np
     total = float((sv**2).sum())
     share = (sv[:k] ** 2) / total if total > 0 else np.zeros(k)
     return (np.asarray(path, dtype=np.float64) - mean) @ vt[:k].T, share
+
+
+def probe(dataset: Any, dtype: Any, n: int = PROBE_WINDOWS) -> tuple[np.ndarray, np.ndarray]:
+    """The probe: ``n`` validation windows spread evenly, with their targets. A series gives
+    windows (T, n, C) and normalised targets (n, 1); a text gives ``n`` chunks of ``seq_len``
+    ids (T, n) and the ids that follow each position (T, n)."""
+    t = int(dataset.seq_len)
+    if getattr(dataset, "kind", "") == "text":
+        ids = np.asarray(dataset.val_ids, dtype=np.int64)
+        chunks = max(1, (len(ids) - 1) // t)
+        starts = probe_windows(chunks, n) * t
+        pos = starts[None, :] + np.arange(t)[:, None]  # (T, n)
+        return ids[pos], ids[pos + 1]
+    idx = probe_windows(dataset.val_X.shape[1], n)
+    x = np.asarray(dataset.val_X[:, idx], dtype=dtype)
+    y = np.asarray(dataset.val_y, dtype=dtype).reshape(-1, 1)[idx]
+    return x, y
+
+
+def measure(
+    network: Any, x: np.ndarray, y: np.ndarray, path: np.ndarray | None = None, layer: int = 0
+) -> dict:
+    """Every through-time view of ``network`` on the probe ``(x, y)``, in one place:
+
+    - ``flow``: :func:`gradient_flow`'s norms by lag, ``"h"`` (and ``"c"``), (L, T);
+    - ``saliency`` (T, C) by lag and the memory ``span`` (a regression; None for text);
+    - ``spectrum``: :func:`spectrum` of every layer;
+    - ``path`` and ``share``: the hidden states ``path`` (T, H) of one window of layer
+      ``layer`` on the top two principal components of that layer's probe states (None
+      without a ``path``).
+    """
+    c = network.config
+    with np.errstate(over="ignore", invalid="ignore"):
+        out, _, cache = network.forward(x, None, cache=True)
+        states = cache.layers[layer].hs[1:].reshape(-1, c.hidden_size).copy()  # (T * n, H)
+        recorded: list[dict[str, np.ndarray]] = []
+        network.backward(final_step_grad(out, y, c.head), cache, record=recorded)
+    flow = {"h": np.stack([by_lag(np.sqrt((g["h"] ** 2).sum(axis=(1, 2)))) for g in recorded])}
+    if "c" in recorded[0]:
+        flow["c"] = np.stack([by_lag(np.sqrt((g["c"] ** 2).sum(axis=(1, 2)))) for g in recorded])
+    result: dict[str, Any] = {"flow": flow, "saliency": None, "span": None, "path": None, "share": None}
+    if c.head == "regression":
+        result["saliency"] = saliency(network, x)
+        result["span"] = memory_span(result["saliency"])
+    result["spectrum"] = spectrum(network.params, c.cell, c.num_layers)
+    if path is not None and np.isfinite(states).all() and np.isfinite(path).all():
+        result["path"], result["share"] = principal_path(states, path)
+    return result

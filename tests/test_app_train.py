@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 from app_helpers import (
+    array_len,
     array_values,
     button_labels,
     chart_elements,
@@ -384,8 +385,8 @@ def test_big_models_heatmap_shows_a_readable_slice():
     at.number_input(key=key("hidden_size")).set_value(200).run()
     press(at, "reset")
     assert not at.exception
-    [heat] = [s for s in chart_specs(at) if s["data"][0]["type"] == "heatmap"]
-    assert "first 128 units" in heat["layout"]["title"]["text"]
+    [heat] = [s for s in chart_specs(at) if s["layout"]["title"]["text"].startswith("Hidden activations")]
+    assert heat["data"][0]["type"] == "heatmap" and "first 128 units" in heat["layout"]["title"]["text"]
     z = heat["data"][0]["z"]
     rows = z["shape"].split(",")[0] if isinstance(z, dict) else len(z)
     assert int(rows) == 128
@@ -410,7 +411,7 @@ def test_live_charts_keep_their_element_and_their_zoom_revision_while_training()
 
     at = open_app()
     paused = charts(at)
-    assert len(paused) == 4 and all(rev for rev, _ in paused.values())
+    assert len(paused) == 9 and all(rev for rev, _ in paused.values())  # 4 live panels, 5 through time
     press(at, "start")
     moving = charts(at)
     assert moving.keys() == paused.keys()
@@ -419,3 +420,28 @@ def test_live_charts_keep_their_element_and_their_zoom_revision_while_training()
     assert not any(cfg.get("staticPlot") for _, cfg in moving.values())
     press(at, "pause")
     assert charts(at).keys() == paused.keys()
+
+
+def test_the_through_time_views_update_while_training_and_close_on_request():
+    at = open_app()
+    titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
+    views = {"Gradient through time", "Gradient reach over training", "Recurrent spectrum, layer 0",
+             "Memory: what the prediction looks back at", "State trajectory, layer 0"}  # fmt: skip
+    assert views <= set(titles)
+    flow = chart_titled(at, "Gradient through time")
+    assert len(flow["data"]) == 1 and array_len(flow["data"][0]["x"]) >= 2  # one layer's h, by lag
+    press(at, "start")
+    log = session(at).run.memo["tt_log"]
+    assert run_until(at, lambda: len(log) >= 3, tries=40)  # measured again and again while training
+    assert len({step for step, _ in log}) == len(log)
+    assert "Memory span" in [m.label for m in at.metric]
+    span = session(at).run.trainer.through_time("val", 0, 0)["span"]
+    assert metric(at, "Memory span") == f"{span} steps" and 0 <= span < session(at).settings.seq_len
+    press(at, "pause")
+    at.toggle(key=key("time_views")).set_value(False).run()
+    titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
+    assert len(titles) == 4 and "Gradient through time" not in titles
+    assert "Memory span" not in [m.label for m in at.metric]
+    go(at, "data")
+    go(at, "train")
+    assert not at.toggle(key=key("time_views")).value  # the choice survives a page switch

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import actions, callbacks, charts, controls, layout, plot, session
 from dashboard.format import finite, fmt, format_epoch
+from dashboard.sections import through_time
 from dashboard.session import Run, Session
 from rnn_core.settings import PRESETS, SCHEMA, group
 
@@ -81,7 +82,8 @@ def steps_per_refresh(sess: Session) -> int | None:
     return None if label == "max" else int(label)
 
 
-def metrics_row(sess: Session, run: Run) -> None:
+def metrics_row(sess: Session, run: Run, found: dict | None = None) -> None:
+    """The numbers above the charts (``found``: the through-time measurement, for the memory span)."""
     tr, ev = run.trainer, run.last_eval
     ds = tr.dataset
     # A wrapping row of tiles as wide as their numbers (dashboard/layout.css): a narrow screen
@@ -142,6 +144,14 @@ def metrics_row(sess: Session, run: Run) -> None:
         help="Optimizer steps per second of wall time while training runs; "
         "when paused, the rate of the last run.",
     )
+    span = (found or {}).get("span")
+    if span is not None:
+        row.container().metric(
+            "Memory span",
+            f"{span} steps",
+            help="How far back the inputs still move the prediction: the furthest lag whose saliency "
+            "is at least 1% of the peak (see the memory view below).",
+        )
 
 
 def divergence_notice(sess: Session, run: Run) -> None:
@@ -187,7 +197,8 @@ def live_panels() -> None:
         st.info("No model yet: choose data on the **Data** page.")
         return
     divergence_notice(sess, run)
-    metrics_row(sess, run)
+    found = through_time.latest(run)
+    metrics_row(sess, run, found)
     panels = st.container(key=layout.PANELS)
     top_left, top_right = panels.columns(2)
     with top_left:
@@ -203,3 +214,4 @@ def live_panels() -> None:
     with bottom_right:
         charts.grad_chart(run)
     st.caption(plot.RESET_HINT)
+    through_time.views(run, found)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from rnn_core import through_time
 from rnn_core.errors import PlaygroundError
 from rnn_core.tasks import TASKS
 from rnn_core.threads import single_thread
@@ -75,3 +76,12 @@ class TaskOperations:
         read from a zero state, each ``(T, H)``: ``'h0'``, ``'h1'``, ...; LSTM also
         ``'c0','i0','f0','g0','o0'``, GRU ``'r0','z0','n0'``."""
         return self._delegate("internals", split, index)
+
+    def through_time(self, split: str = "val", index: int = 0, layer: int = 0) -> dict[str, Any]:
+        """The through-time views on the probe (:func:`rnn_core.through_time.measure`), with
+        the path of window ``index`` of ``split`` at ``layer``, and the step they belong to."""
+        path = self.internals(split, index)[f"h{int(layer)}"]
+        x, y = through_time.probe(self.task.dataset, self.network.config.dtype)
+        with single_thread():
+            found = through_time.measure(self.network, x, y, path, int(layer))
+        return {**found, "step": int(getattr(self, "step_count", 0))}

@@ -1,0 +1,105 @@
+"""The Train page's through-time views: how far back the gradient reaches (now and over
+training), what the prediction looks back at, the recurrent spectrum, the state's path.
+
+The numbers come with the training polls, measured in the worker on a fixed probe of a few
+validation windows (:mod:`rnn_core.through_time`), at most every
+:data:`dashboard.live.ARRAYS_EVERY` ``["through_time"]`` seconds while training runs; the
+figures are rebuilt on their own schedule (:data:`dashboard.charts.REFRESH`). Each view has one
+sentence saying what to look for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from dashboard import charts, controls, layout, plot, session
+from dashboard.figures import through_time as figures
+from dashboard.session import Run
+from rnn_core import through_time
+
+LOG_ROWS = 240
+"""Most measurements the gradient-reach heatmap keeps; older ones are thinned to every other."""
+
+EXPLAIN = {
+    "flow": "How strongly the loss at the last step still pulls on each earlier hidden state. A line "
+    "that falls steeply to the right is the vanishing gradient: early steps barely learn. An LSTM's "
+    "cell-state line (dashed) usually falls much more slowly.",
+    "history": "The same reach over training: each row is one measurement; bright means the gradient "
+    "still arrives at that lag. Watch it grow, or collapse, as the network learns.",
+    "saliency": "How much each earlier input moves the prediction. The dotted line is the memory span: "
+    "inputs further back hardly matter to the model any more.",
+    "spectrum": "Eigenvalues of the recurrent weights. Outside the unit circle a state can grow from step "
+    "to step (exploding), well inside it fades (vanishing).",
+    "path": "One window's hidden state drawn as a path through time on its two main directions. A model "
+    "that has learned a sine usually closes it into a loop.",
+}
+
+
+def wanted() -> tuple[str, int, int] | None:
+    """What the next poll should measure: the window and layer the page shows, or None while
+    the views are closed."""
+    view = session.get().view
+    return (view.split, int(view.window), int(view.layer)) if view.time_views else None
+
+
+def _log(run: Run, found: dict) -> list[tuple[int, np.ndarray]]:
+    """The measurements seen so far (step, top layer's h norms relative to lag 0)."""
+    log = run.memo.setdefault("tt_log", [])
+    row = np.asarray(found["flow"]["h"][-1], dtype=float)
+    if not log or log[-1][0] != found["step"]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log.append((int(found["step"]), row / row[0] if row[0] > 0 else np.full_like(row, np.nan)))
+        if len(log) > LOG_ROWS:
+            log[:] = log[: -LOG_ROWS // 2 : 2] + log[-LOG_ROWS // 2 :]
+    return log
+
+
+def latest(run: Run) -> dict | None:
+    """The newest measurement of the window and layer the page shows (None while the views are
+    closed), logged for the reach over training; drawn by :func:`views`, and its memory span
+    by the metrics above."""
+    asked = wanted()
+    if asked is None:
+        return None
+    found = run.trainer.through_time(*asked)
+    if found is not None:
+        _log(run, found)
+    return found
+
+
+def views(run: Run, found: dict | None) -> None:
+    """The toggle and, when open, the through-time views of ``found`` (:func:`latest`)."""
+    st.toggle("Through time: gradients, memory, spectrum", help="Measured on a few validation windows.",
+              **controls.view_kwargs("time_views"))  # fmt: skip
+    if found is None or not session.get().view.time_views:
+        return
+    tr = run.trainer
+    split, index, layer = wanted()
+    log = run.memo["tt_log"]
+    columns = list(getattr(tr.dataset, "columns", []))
+    flow = found["flow"]
+    verdicts = {f"{which}, layer {k}": through_time.flow_verdict(row) for which in flow
+                for k, row in enumerate(flow[which])}  # fmt: skip
+    panels = st.container(key=layout.TIME_PANELS)
+    first, second = panels.columns(2), panels.columns(2)
+    builds = {
+        "flow": lambda: figures.flow_figure(flow, verdicts=verdicts),
+        "history": lambda: figures.flow_history_figure([s for s, _ in log], np.array([r for _, r in log])),
+        "saliency": lambda: figures.saliency_figure(found["saliency"], columns, span=found["span"]),
+        "spectrum": lambda: figures.spectrum_figure(found["spectrum"][layer], layer=layer),
+    }
+    specs = [(first[0], "flow", (layer,)), (first[1], "history", (len(log),)), (second[0], "saliency", ()),
+             (second[1], "spectrum", (layer,))]  # fmt: skip
+    for col, name, view in specs:
+        with col:
+            fig = charts.live_figure(run, f"tt-{name}", view, builds[name], every=charts.REFRESH["time"])
+            plot.chart(fig, key=f"fig_tt_{name}")
+            st.caption(EXPLAIN[name])
+    left, _ = panels.columns(2)
+    with left:
+        fig = charts.live_figure(run, "tt-path", (split, index, layer),
+                                 lambda: figures.path_figure(found["path"], found["share"], layer=layer),
+                                 every=charts.REFRESH["time"])  # fmt: skip
+        plot.chart(fig, key="fig_tt_path")
+        st.caption(EXPLAIN["path"] + f" (window {index} of the {split} split, chosen above)")
