@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from rnn_core import through_time
 from rnn_core.config import RunSettings
 from rnn_core.errors import PlaygroundError
 from rnn_core.schedule import lr_at
@@ -333,7 +334,30 @@ def summary(trainer: Any, dataset: Any, ev: dict[str, Any], *, steps_done: int, 
             "train": dataclasses.asdict(trainer.train_config),
         }
     )
+    result.update(through_time_summary(trainer))
     return result
+
+
+def through_time_summary(trainer: Any) -> dict[str, Any]:
+    """What the through-time views show, measured on the final weights and the probe
+    (:mod:`rnn_core.through_time`): the ``memory_span`` (None for text), the largest
+    ``spectral_radius`` of any recurrent block (with every block's in ``spectrum``), and the
+    top layer's gradient ratios ``grad_flow`` (and ``grad_flow_c`` for a cell state) at the
+    lags of :data:`~rnn_core.through_time.FLOW_LAGS` the window reaches."""
+    found = trainer.through_time("val", 0, 0)
+    blocks = {
+        f"layer {k}": {name: b["radius"] for name, b in layer.items()}
+        for k, layer in enumerate(found["spectrum"])
+    }
+    out: dict[str, Any] = {
+        "memory_span": found["span"],
+        "spectral_radius": max(r for layer in blocks.values() for r in layer.values()),
+        "spectrum": blocks,
+        "grad_flow": {str(k): v for k, v in through_time.flow_ratios(found["flow"]["h"][-1]).items()},
+    }
+    if "c" in found["flow"]:
+        out["grad_flow_c"] = {str(k): v for k, v in through_time.flow_ratios(found["flow"]["c"][-1]).items()}
+    return out
 
 
 def _windows(dataset: Any, split: str) -> int:

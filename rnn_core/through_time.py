@@ -145,6 +145,9 @@ def spectrum(params: dict[str, np.ndarray], cell: str, num_layers: int) -> list[
     for k in range(num_layers):
         layer = {}
         for name, block in recurrent_blocks(params, cell, k).items():
+            if not np.isfinite(block).all():  # a diverged run: no spectrum to speak of
+                layer[name] = {"eigenvalues": np.zeros(0, complex), "radius": np.nan, "norm": np.nan}
+                continue
             eig = np.linalg.eigvals(block.astype(np.float64))
             layer[name] = {
                 "eigenvalues": eig,

@@ -182,3 +182,59 @@ def test_the_probe_spreads_over_the_windows():
     picked = through_time.probe_windows(100, 8)
     assert len(picked) == 8 and picked[0] == 0 and picked[-1] == 99
     assert np.all(np.diff(picked) >= 13)
+
+
+def _cli_json(argv):
+    import io
+    import json
+
+    from rnn_core import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(argv, out, err) == 0, err.getvalue()
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_train_json_reports_the_through_time_figures_of_the_final_weights(cell):
+    from rnn_core import cli
+
+    argv = ["train", "--data", "sine", "--cell", cell, "--steps", "40", "--json", "--no-progress"]
+    r = _cli_json(argv)
+    args = cli.build_parser().parse_args(argv)  # the same run again, here: its final weights
+    same = cli.make_trainer(cli.load_data(args), cli.resolve_settings(args))
+    cli.fit(same)
+    assert same.step_count == r["steps"] == 40
+    x, y = through_time.probe(same.dataset, same.network.config.dtype)
+    flow = through_time.gradient_flow(same.network, x, y)
+    expected = {
+        str(k): pytest.approx(v, rel=1e-12) for k, v in through_time.flow_ratios(flow["h"][-1]).items()
+    }
+    assert r["grad_flow"] == expected
+    assert list(r["grad_flow"]) == ["1", "5", "10", "20", "40"]  # the default window of 50 reaches all
+    assert r["memory_span"] == through_time.memory_span(through_time.saliency(same.network, x))
+    blocks = through_time.recurrent_blocks(same.network.params, cell, 0).values()
+    assert r["spectral_radius"] == pytest.approx(
+        max(np.abs(np.linalg.eigvals(b)).max() for b in blocks), rel=1e-12
+    )
+    assert ("grad_flow_c" in r) == (cell == "lstm")
+
+
+def test_a_diverged_run_reports_no_spectrum_rather_than_failing():
+    r = _cli_json(
+        [
+            "train",
+            "--data",
+            "sine",
+            "--preset",
+            "blowup",
+            "--lr",
+            "10",
+            "--steps",
+            "200",
+            "--json",
+            "--no-progress",
+        ]
+    )
+    assert r["diverged"] is True
+    assert r["spectral_radius"] is None or np.isfinite(r["spectral_radius"])
