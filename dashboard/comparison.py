@@ -24,8 +24,12 @@ CHANGEABLE = ("seed", "cell", "hidden_size", "num_layers", "nonlinearity", "init
 
 NONE = "—"
 
-RADIUS = {"radius": True}
-"""The Compare table shows each plain RNN's spectral radius: its polls ask for it."""
+PROBE_VIEW = ("val", 0, 0)
+"""The through-time measurement the Compare table reads its memory span from."""
+
+RADIUS = {"radius": True, "through_time": PROBE_VIEW}
+"""The Compare table shows each plain RNN's spectral radius and each run's memory span: the
+polls of a paused run ask for both."""
 
 
 # ---------------------------------------------------------------------------------- the runs asked for
@@ -232,7 +236,9 @@ def tick(sess: Session) -> None:
         return
     for lane in cmp.live:
         run = lane.run
-        live.poll_run(sess, lane.state, run, lambda run=run: live.wants_for(run, True, radius=True))
+        live.poll_run(
+            sess, lane.state, run, lambda run=run: live.wants_for(run, True, radius=True, through=PROBE_VIEW)
+        )
     for lane in cmp.live:
         _, err = guarded(
             "evaluate the run", lambda lane=lane: live.settle(sess, lane.run, lane.state.moving, RADIUS)

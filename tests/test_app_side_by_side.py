@@ -66,6 +66,8 @@ def test_an_rnn_and_an_lstm_train_live_side_by_side_and_one_moves_to_train():
     assert list(table["Run"]) == ["Run 1", "Run 2"] and list(table["Cell"]) == ["RNN", "LSTM"]
     assert list(table["Step"]) == steps and list(table["State"]) == ["paused", "paused"]
     assert table["Radius"][1] == "—" and float(table["Radius"][0]) > 0
+    for lane, shown in zip(_lanes(at), table["Memory span"], strict=True):  # from the run's own probe
+        assert shown == f"{lane.run.trainer.through_time('val', 0, 0)['span']} steps"
     for lane in _lanes(at):  # paused: the numbers shown are exact, for the weights shown
         assert lane.run.last_eval["step"] == lane.run.trainer.step_count
         assert not lane.run.last_eval.get("val_estimate")

@@ -132,6 +132,8 @@ def _table(cmp: Comparison) -> None:
         val = ev.get(metric)
         rate, _ = lane.state.steps_per_second()
         radius = tr.answer("radius")
+        found = tr.answer("through_time", *comparison.PROBE_VIEW)
+        span = found.get("span") if found else None
         # The numbers that answer "which is better" first: on a phone the rest scrolls.
         rows.append({
             "Run": lane.name,
@@ -144,6 +146,7 @@ def _table(cmp: Comparison) -> None:
             "Cell": tr.config.cell.upper(),
             "Params": tr.network.n_params(),
             "Radius": fmt(radius, ".3f") if radius is not None else "—",
+            "Memory span": "—" if span is None else f"{span} steps",
         })  # fmt: skip
     colours = {lane.name: figures.run_color(i) for i, lane in enumerate(cmp.lanes)}
     table = pd.DataFrame(rows).style.map(
@@ -160,6 +163,10 @@ def _table(cmp: Comparison) -> None:
         ratio_label: st.column_config.TextColumn(help=f"The run's metric over {words}: below 1× beats it."),
         "Params": st.column_config.NumberColumn(help="Parameters of the network."),
         "Radius": st.column_config.TextColumn(help=radius_help),
+        "Memory span": st.column_config.TextColumn(
+            help="How far back the inputs still move the prediction "
+            "(the Train page's memory view explains it)."
+        ),
     }
     st.dataframe(table, hide_index=True, width="stretch", column_config=config)
     st.caption(f"Baseline: {words} {fmt(ref, '.4g')}.")
