@@ -343,7 +343,8 @@ def through_time_summary(trainer: Any) -> dict[str, Any]:
     (:mod:`rnn_core.through_time`): the ``memory_span`` (None for text), the largest
     ``spectral_radius`` of any recurrent block (with every block's in ``spectrum``), and the
     top layer's gradient ratios ``grad_flow`` (and ``grad_flow_c`` for a cell state) at the
-    lags of :data:`~rnn_core.through_time.FLOW_LAGS` the window reaches."""
+    lags of :data:`~rnn_core.through_time.FLOW_LAGS` the window reaches, and the mean singular
+    value of the first layer's ``step_jacobian``."""
     found = trainer.through_time("val", 0, 0)
     blocks = {
         f"layer {k}": {name: b["radius"] for name, b in layer.items()}
@@ -354,6 +355,7 @@ def through_time_summary(trainer: Any) -> dict[str, Any]:
         "spectral_radius": max(r for layer in blocks.values() for r in layer.values()),
         "spectrum": blocks,
         "grad_flow": {str(k): v for k, v in through_time.flow_ratios(found["flow"]["h"][-1]).items()},
+        "step_jacobian": found["jacobian"],
     }
     if "c" in found["flow"]:
         out["grad_flow_c"] = {str(k): v for k, v in through_time.flow_ratios(found["flow"]["c"][-1]).items()}

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from rnn_core import losses
-from rnn_core.cells import cell_spec
+from rnn_core.cells import cell_spec, layer_backward, layer_forward
 
 PROBE_WINDOWS = 8
 """Validation windows in the probe."""
@@ -171,6 +171,66 @@ def principal_path(states: np.ndarray, path: np.ndarray, k: int = 2) -> tuple[np
     return (np.asarray(path, dtype=np.float64) - mean) @ vt[:k].T, share
 
 
+JACOBIAN_WINDOWS, JACOBIAN_STEPS, JACOBIAN_FULL_SIZE = 2, 12, 64
+"""Windows of the probe and steps of each whose step Jacobians are taken, for states up to the
+last number in size (a Jacobian costs a batched single-step pass and a singular-value
+decomposition of an (S, S) matrix, S the state size; bigger states take fewer)."""
+
+
+def step_jacobians(
+    network: Any,
+    x: np.ndarray,
+    layer: int = 0,
+    *,
+    windows: int = JACOBIAN_WINDOWS,
+    steps: int = JACOBIAN_STEPS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Jacobians of one step of layer ``layer``, ``d state_t / d state_{t-1}``, along the first
+    ``windows`` windows of ``x`` at ``steps`` evenly spaced steps. The state is h, or (h, c) for
+    a cell with a cell state. Each Jacobian comes from the cell's own backward pass over one
+    step, run for every unit at once: row i is the gradient of the new state's unit i with
+    respect to the old state. Returns the steps (n,) and the Jacobians (n, windows, S, S)."""
+    c, p = network.config, network.params
+    paired = network.spec.has_cell_state
+    h_size = c.hidden_size
+    size = 2 * h_size if paired else h_size
+    if size > JACOBIAN_FULL_SIZE:  # a big state: fewer Jacobians, for about the same cost
+        windows, steps = 1, max(3, int(steps * (JACOBIAN_FULL_SIZE / size) ** 2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, _, cache = network.forward(x[:, :windows], None, cache=True)
+    lc = cache.layers[layer]
+    total = lc.hs.shape[0] - 1
+    ts = (
+        np.unique(np.linspace(1, total - 1, min(steps, total - 1)).round().astype(int))
+        if total > 1
+        else np.zeros(0, int)
+    )
+    w = [p[f"rnn.{n}_l{layer}"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    eye = np.eye(size, dtype=lc.hs.dtype)
+    out = np.zeros((len(ts), lc.hs.shape[1], size, size))
+    for i, t in enumerate(ts):
+        for b in range(lc.hs.shape[1]):
+            inp = np.repeat(lc.x[t : t + 1, b : b + 1], size, axis=1)  # (1, S, D) or (1, S) ids
+            h0 = np.repeat(lc.hs[t][b : b + 1], size, axis=0)  # the state before step t
+            c0 = np.repeat(lc.cs[t][b : b + 1], size, axis=0) if paired else None
+            with np.errstate(over="ignore", invalid="ignore"):
+                one = layer_forward(c.cell, c.nonlinearity, *w, inp, h0, c0)
+                dc_last = eye[:, h_size:] if paired else None
+                _, _, dh0, dc0 = layer_backward(
+                    one, w[0], w[1], None, eye[:, :h_size], dc_last, need_dx=False
+                )
+            out[i, b] = np.concatenate([dh0, dc0], axis=1) if paired else dh0
+    return ts, out
+
+
+def mean_singular_value(jacobians: np.ndarray) -> float:
+    """The mean singular value of a stack of Jacobians (nan when any is not finite)."""
+    jacobians = np.asarray(jacobians, dtype=np.float64)
+    if not jacobians.size or not np.isfinite(jacobians).all():
+        return float("nan")
+    return float(np.linalg.svd(jacobians, compute_uv=False).mean())
+
+
 def probe(dataset: Any, dtype: Any, n: int = PROBE_WINDOWS) -> tuple[np.ndarray, np.ndarray]:
     """The probe: ``n`` validation windows spread evenly, with their targets. A series gives
     windows (T, n, C) and normalised targets (n, 1); a text gives ``n`` chunks of ``seq_len``
@@ -196,6 +256,8 @@ def measure(
     - ``flow``: :func:`gradient_flow`'s norms by lag, ``"h"`` (and ``"c"``), (L, T);
     - ``saliency`` (T, C) by lag and the memory ``span`` (a regression; None for text);
     - ``spectrum``: :func:`spectrum` of every layer;
+    - ``jacobian``: the mean singular value of layer ``layer``'s step Jacobians along the probe
+      (:func:`step_jacobians`), the factor by which a step shrinks or stretches the gradient;
     - ``path`` and ``share``: the hidden states ``path`` (T, H) of one window of layer
       ``layer`` on the top two principal components of that layer's probe states (None
       without a ``path``).
@@ -214,6 +276,7 @@ def measure(
         result["saliency"] = saliency(network, x)
         result["span"] = memory_span(result["saliency"])
     result["spectrum"] = spectrum(network.params, c.cell, c.num_layers)
+    result["jacobian"] = mean_singular_value(step_jacobians(network, x, layer)[1])
     if path is not None and np.isfinite(states).all() and np.isfinite(path).all():
         result["path"], result["share"] = principal_path(states, path)
     return result

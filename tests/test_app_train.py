@@ -411,7 +411,7 @@ def test_live_charts_keep_their_element_and_their_zoom_revision_while_training()
 
     at = open_app()
     paused = charts(at)
-    assert len(paused) == 9 and all(rev for rev, _ in paused.values())  # 4 live panels, 5 through time
+    assert len(paused) == 10 and all(rev for rev, _ in paused.values())  # 4 live panels, 6 through time
     press(at, "start")
     moving = charts(at)
     assert moving.keys() == paused.keys()
@@ -426,7 +426,8 @@ def test_the_through_time_views_update_while_training_and_close_on_request():
     at = open_app()
     titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
     views = {"Gradient through time", "Gradient reach over training", "Recurrent spectrum, layer 0",
-             "Memory: what the prediction looks back at", "State trajectory, layer 0"}  # fmt: skip
+             "Memory: what the prediction looks back at", "State trajectory, layer 0",
+             "Spectrum and step Jacobian over training"}  # fmt: skip
     assert views <= set(titles)
     flow = chart_titled(at, "Gradient through time")
     assert len(flow["data"]) == 1 and array_len(flow["data"][0]["x"]) >= 2  # one layer's h, by lag
@@ -437,7 +438,7 @@ def test_the_through_time_views_update_while_training_and_close_on_request():
         time.sleep(0.3)
         at.run()
     assert len(log) >= 3
-    assert len({step for step, _ in log}) == len(log)
+    assert len({e["step"] for e in log}) == len(log)
     assert "Memory span" in [m.label for m in at.metric]
     span = session(at).run.trainer.through_time("val", 0, 0)["span"]
     assert metric(at, "Memory span") == f"{span} steps" and 0 <= span < session(at).settings.seq_len

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dashboard.figures import through_time as figures
 
@@ -71,3 +72,13 @@ def test_the_trajectory_is_coloured_by_step_and_says_what_it_holds():
     np.testing.assert_allclose(dots.x, xy[:, 0], rtol=1e-6)
     assert "60% and 30%" in fig.layout.title.subtitle.text
     assert "not finite" in figures.path_figure(None, None).layout.annotations[0].text
+
+
+def test_the_spectrum_over_training_draws_each_radius_and_the_step_jacobian():
+    fig = figures.spectrum_history_figure(
+        [5, 10, 15], {"i": [1.0, 1.1, 1.2], "f": [0.9, 0.8, 0.7]}, [0.5, 0.6, 0.7]
+    )
+    assert [t.name for t in fig.data] == ["radius W_hi", "radius W_hf", "step Jacobian (mean σ)"]
+    assert list(fig.data[2].y) == pytest.approx([0.5, 0.6, 0.7]) and list(fig.data[0].x) == [5, 10, 15]
+    assert [s.y0 for s in fig.layout.shapes] == [1.0]
+    assert not figures.spectrum_history_figure([], {}, []).data

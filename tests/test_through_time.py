@@ -238,3 +238,40 @@ def test_a_diverged_run_reports_no_spectrum_rather_than_failing():
     )
     assert r["diverged"] is True
     assert r["spectral_radius"] is None or np.isfinite(r["spectral_radius"])
+
+
+def _one_step(net, layer, inp, h, c):
+    p = net.params
+    w = [p[f"rnn.{n}_l{layer}"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    lc = layer_forward(net.config.cell, net.config.nonlinearity, *w, inp, h, c)
+    return np.concatenate([lc.hs[1], lc.cs[1]], axis=1) if c is not None else lc.hs[1]
+
+
+@pytest.mark.parametrize(
+    ("cell", "act"), [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
+)
+@pytest.mark.parametrize("head", ["regression", "text"])
+def test_step_jacobians_are_central_differences_of_one_step(cell, act, head):
+    net, x, _ = _case(cell, act, head, 2)
+    layer = 1 if head == "regression" else 0
+    steps, jac = through_time.step_jacobians(net, x, layer, windows=2, steps=3)
+    assert list(steps) == [1, 3, 5] and jac.shape[:2] == (3, 2)
+    _, _, cache = net.forward(x[:, :2])
+    lc = cache.layers[layer]
+    paired = cell == "lstm"
+    for i, t in enumerate(steps):
+        for b in range(2):
+            state = np.concatenate([lc.hs[t][b], lc.cs[t][b]]) if paired else lc.hs[t][b].copy()
+            numeric = np.zeros((state.size, state.size))
+            for j in range(state.size):
+                moved = []
+                for sign in (1, -1):
+                    s = state.copy()
+                    s[j] += sign * EPS
+                    h, c = (s[None, :H], s[None, H:]) if paired else (s[None], None)
+                    moved.append(_one_step(net, layer, lc.x[t : t + 1, b : b + 1], h, c)[0])
+                numeric[:, j] = (moved[0] - moved[1]) / (2 * EPS)
+            np.testing.assert_allclose(jac[i, b], numeric, atol=1e-8)
+    expected = np.mean([np.linalg.svd(m, compute_uv=False) for m in jac.reshape(-1, *jac.shape[2:])])
+    assert through_time.mean_singular_value(jac) == pytest.approx(expected, rel=1e-12)
+    assert np.isnan(through_time.mean_singular_value(np.full((1, 1, 2, 2), np.inf)))

@@ -137,3 +137,27 @@ def path_figure(xy: np.ndarray | None, share: np.ndarray | None, *, layer: int =
     fig.update_xaxes(title_text="component 1")
     fig.update_yaxes(title_text="component 2")
     return base_layout(fig, title=title, revision="tt-path")
+
+
+def spectrum_history_figure(steps: Sequence[int], radius: Mapping[str, Sequence[float]],
+                            jacobian: Sequence[float]) -> go.Figure:  # fmt: skip
+    """Over training: each recurrent block's spectral radius and the mean singular value of the
+    step Jacobian, with the line at 1 where a step neither shrinks nor stretches."""
+    fig = go.Figure()
+    title = "Spectrum and step Jacobian over training"
+    if len(steps) == 0:
+        note(fig, "Measured while training runs with this view open", center=True)
+        return base_layout(fig, title=title, revision="tt-spectrum-history")
+    xs = f32(np.asarray(steps, dtype=float))
+    for j, (name, values) in enumerate(radius.items()):
+        label = "W_hh" if name == "h" else f"W_h{name}"
+        line = {"color": PARAM_COLORS[j % len(PARAM_COLORS)], "width": 1.6}
+        fig.add_trace(go.Scatter(x=xs, y=f32(np.asarray(values, dtype=float)), name=f"radius {label}",
+                                 mode="lines", line=line))  # fmt: skip
+    dashed = {"color": "#2b2d42", "width": 2.2, "dash": "dash"}
+    fig.add_trace(go.Scatter(x=xs, y=f32(np.asarray(jacobian, dtype=float)), name="step Jacobian (mean σ)",
+                             mode="lines", line=dashed))  # fmt: skip
+    fig.add_hline(y=1.0, line={"color": "#999", "width": 1, "dash": "dot"})
+    fig.update_xaxes(title_text="optimizer step")
+    fig.update_yaxes(title_text="factor per step", rangemode="tozero")
+    return base_layout(fig, title=title, revision="tt-spectrum-history")

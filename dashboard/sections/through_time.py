@@ -31,6 +31,9 @@ EXPLAIN = {
     "inputs further back hardly matter to the model any more.",
     "spectrum": "Eigenvalues of the recurrent weights. Outside the unit circle a state can grow from step "
     "to step (exploding), well inside it fades (vanishing).",
+    "spectrum-history": "The same over training, with the step Jacobian's mean singular value (dashed): "
+    "how much one step stretches or shrinks a gradient on its way back. Below 1 for many steps in a row "
+    "means vanishing.",
     "path": "One window's hidden state drawn as a path through time on its two main directions. A model "
     "that has learned a sine usually closes it into a loop.",
 }
@@ -43,16 +46,29 @@ def wanted() -> tuple[str, int, int] | None:
     return (view.split, int(view.window), int(view.layer)) if view.time_views else None
 
 
-def _log(run: Run, found: dict) -> list[tuple[int, np.ndarray]]:
-    """The measurements seen so far (step, top layer's h norms relative to lag 0)."""
+def _log(run: Run, found: dict, layer: int) -> list[dict]:
+    """The measurements seen so far, one dict each: ``step``, ``reach`` (the top layer's h
+    norms relative to lag 0), ``radius`` (by block of ``layer``) and ``jacobian``."""
     log = run.memo.setdefault("tt_log", [])
+    if log and (log[-1]["step"] == found["step"] or log[-1]["layer"] != layer):
+        if log[-1]["layer"] == layer:
+            return log
+        log.clear()  # another layer: its spectrum is another story
     row = np.asarray(found["flow"]["h"][-1], dtype=float)
-    if not log or log[-1][0] != found["step"]:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log.append((int(found["step"]), row / row[0] if row[0] > 0 else np.full_like(row, np.nan)))
-        if len(log) > LOG_ROWS:
-            log[:] = log[: -LOG_ROWS // 2 : 2] + log[-LOG_ROWS // 2 :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = row / row[0] if row[0] > 0 else np.full_like(row, np.nan)
+    radius = {name: b["radius"] for name, b in found["spectrum"][layer].items()}
+    log.append({"step": int(found["step"]), "layer": layer, "reach": reach, "radius": radius,
+                "jacobian": found.get("jacobian", np.nan)})  # fmt: skip
+    if len(log) > LOG_ROWS:
+        log[:] = log[: -LOG_ROWS // 2 : 2] + log[-LOG_ROWS // 2 :]
     return log
+
+
+def _spectrum_history(log: list[dict]):
+    names = list(log[-1]["radius"]) if log else []
+    radius = {n: [e["radius"].get(n, np.nan) for e in log] for n in names}
+    return figures.spectrum_history_figure([e["step"] for e in log], radius, [e["jacobian"] for e in log])
 
 
 def latest(run: Run) -> dict | None:
@@ -64,7 +80,7 @@ def latest(run: Run) -> dict | None:
         return None
     found = run.trainer.through_time(*asked)
     if found is not None:
-        _log(run, found)
+        _log(run, found, asked[2])
     return found
 
 
@@ -85,7 +101,9 @@ def views(run: Run, found: dict | None) -> None:
     first, second = panels.columns(2), panels.columns(2)
     builds = {
         "flow": lambda: figures.flow_figure(flow, verdicts=verdicts),
-        "history": lambda: figures.flow_history_figure([s for s, _ in log], np.array([r for _, r in log])),
+        "history": lambda: figures.flow_history_figure(
+            [e["step"] for e in log], np.array([e["reach"] for e in log])
+        ),
         "saliency": lambda: figures.saliency_figure(found["saliency"], columns, span=found["span"]),
         "spectrum": lambda: figures.spectrum_figure(found["spectrum"][layer], layer=layer),
     }
@@ -96,7 +114,14 @@ def views(run: Run, found: dict | None) -> None:
             fig = charts.live_figure(run, f"tt-{name}", view, builds[name], every=charts.REFRESH["time"])
             plot.chart(fig, key=f"fig_tt_{name}")
             st.caption(EXPLAIN[name])
-    left, _ = panels.columns(2)
+    left, right = panels.columns(2)
+    with right:
+        build = lambda: _spectrum_history(log)  # noqa: E731
+        fig = charts.live_figure(
+            run, "tt-spectrum-history", (layer, len(log)), build, every=charts.REFRESH["time"]
+        )
+        plot.chart(fig, key="fig_tt_spectrum_history")
+        st.caption(EXPLAIN["spectrum-history"])
     with left:
         fig = charts.live_figure(run, "tt-path", (split, index, layer),
                                  lambda: figures.path_figure(found["path"], found["share"], layer=layer),

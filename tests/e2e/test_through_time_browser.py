@@ -8,7 +8,8 @@ from test_app_browser import button, step_count, wait_until
 from test_charts_browser import chart, charts, wait_charts, wait_updates
 
 VIEWS = ("Gradient through time", "Gradient reach over training", "Memory: what the prediction looks back at",
-         "Recurrent spectrum, layer 0", "State trajectory, layer 0")  # fmt: skip
+         "Recurrent spectrum, layer 0", "State trajectory, layer 0",
+         "Spectrum and step Jacobian over training")  # fmt: skip
 
 REACH_ROWS_JS = """() => {
   const d = [...document.querySelectorAll('.rnn-chart')]
@@ -19,7 +20,7 @@ REACH_ROWS_JS = """() => {
 
 def test_the_through_time_views_update_live_and_close(page: Page, goto, shot):
     goto()
-    wait_charts(page, 9)
+    wait_charts(page, 10)
     titles = [c["title"] for c in charts(page)]
     assert all(v in titles for v in VIEWS), titles
     assert all(c["error"] is None for c in charts(page))
