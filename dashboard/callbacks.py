@@ -6,6 +6,7 @@ Pause stops a Step ×N too: both are the run state's ``mode``.
 from __future__ import annotations
 
 from dashboard import session
+from dashboard.sources import memory
 from rnn_core.config import RunSettings
 from rnn_core.settings import PRESETS, defaults
 
@@ -62,7 +63,20 @@ def request_roll_back(advice: dict | None = None) -> None:
 
 
 def apply_preset() -> None:
-    """Fill the settings with the chosen preset (the defaults where it says nothing); Reset builds it."""
+    """Fill the settings with the chosen preset (the defaults where it says nothing); Reset builds it.
+
+    A preset made for some data (a memory task) asks for that data too, which builds the model
+    at once, and says what to watch.
+    """
     sess = session.get()
     preset = PRESETS[sess.view.preset]
     sess.settings = RunSettings(**{**defaults("model", "data", "train"), **preset.values})
+    if preset.data:
+        spec = memory.spec_from_text(preset.data)
+        memory.show(spec)
+        if spec != sess.data_spec:
+            request_data(spec)
+        else:
+            request_reset()
+    if preset.about:
+        sess.flash("info", f"**{preset.label}**: {preset.about}")

@@ -67,6 +67,10 @@ class View:
     sweep_values_3: str = ""
     sweep_seeds: int = 2
     sweep_steps: int = 500
+    memory_task: str = "echo"
+    memory_lag: int = 30
+    memory_windows: int = 2500
+    memory_seed: int = 0
     compare_count: int = 2
     compare_setting_2: str = "cell"
     compare_value_2: str = "lstm"

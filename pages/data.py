@@ -1,4 +1,4 @@
-"""Data: choose a sine, a CSV or a text; preview it with the split shaded, statistics and baselines."""
+"""Data: choose a sine, a CSV, a text or a memory task; preview it, with statistics and baselines."""
 
 import streamlit as st
 

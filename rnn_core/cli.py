@@ -81,8 +81,9 @@ def add_run_arguments(add) -> None:
     """The flags naming the data and every setting of a run (``train`` and ``sweep`` share them)."""
     add(
         "--data",
-        help="'sine' (default), 'sine:<preset>', a .csv or .txt file, or a text sample "
-        "(zen, grammar, counting, docstrings)",
+        help="'sine' (default), 'sine:<preset>', a .csv or .txt file, a text sample "
+        "(zen, grammar, counting, docstrings), or a memory task: 'echo:K' or 'adding' "
+        "(options after the colon: k=, seed=, windows=); default: the preset's data, else sine",
     )
     add("--column", help="CSV: target column (default: the first numeric one)")
     add("--inputs", help="CSV: extra input columns, comma separated (e.g. humidity,pressure)")
@@ -139,12 +140,17 @@ def sine_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def data_kind(spec: str) -> str:
-    """``"sine"``, ``"csv"`` or ``"text"`` for a ``--data`` spec (a guess good enough for flag checks)."""
+    """``"sine"``, ``"csv"``, ``"memory"`` or ``"text"`` for a ``--data`` spec (a guess good
+    enough for flag checks)."""
+    from rnn_core.data.memory import MEMORY_TASKS
+
     low = spec.strip().lower()
     if low == "sine" or low.startswith("sine:"):
         return "sine"
     if Path(low).suffix in (".csv", ".tsv"):
         return "csv"
+    if low.split(":")[0] in MEMORY_TASKS:
+        return "memory"
     return "text"
 
 
@@ -152,7 +158,8 @@ def load_data(args: argparse.Namespace) -> Any:
     """Build the dataset named by ``--data`` (see :func:`rnn_core.data.load_dataset`)."""
     from rnn_core import data
 
-    spec = args.data or "sine"
+    preset = PRESETS[args.preset] if getattr(args, "preset", None) else None
+    spec = args.data or (preset.data if preset is not None else "") or "sine"
     kind = data_kind(spec)
     sine = sine_overrides(args)
     if kind != "sine":
@@ -334,32 +341,8 @@ def summary(trainer: Any, dataset: Any, ev: dict[str, Any], *, steps_done: int, 
             "train": dataclasses.asdict(trainer.train_config),
         }
     )
-    result.update(through_time_summary(trainer))
+    result.update(through_time.summary(trainer))
     return result
-
-
-def through_time_summary(trainer: Any) -> dict[str, Any]:
-    """What the through-time views show, measured on the final weights and the probe
-    (:mod:`rnn_core.through_time`): the ``memory_span`` (None for text), the largest
-    ``spectral_radius`` of any recurrent block (with every block's in ``spectrum``), and the
-    top layer's gradient ratios ``grad_flow`` (and ``grad_flow_c`` for a cell state) at the
-    lags of :data:`~rnn_core.through_time.FLOW_LAGS` the window reaches, and the mean singular
-    value of the first layer's ``step_jacobian``."""
-    found = trainer.through_time("val", 0, 0)
-    blocks = {
-        f"layer {k}": {name: b["radius"] for name, b in layer.items()}
-        for k, layer in enumerate(found["spectrum"])
-    }
-    out: dict[str, Any] = {
-        "memory_span": found["span"],
-        "spectral_radius": max(r for layer in blocks.values() for r in layer.values()),
-        "spectrum": blocks,
-        "grad_flow": {str(k): v for k, v in through_time.flow_ratios(found["flow"]["h"][-1]).items()},
-        "step_jacobian": found["jacobian"],
-    }
-    if "c" in found["flow"]:
-        out["grad_flow_c"] = {str(k): v for k, v in through_time.flow_ratios(found["flow"]["c"][-1]).items()}
-    return out
 
 
 def _windows(dataset: Any, split: str) -> int:

@@ -106,7 +106,8 @@ def train_one(dataset: Any, settings: dict[str, Any], names: list[str]) -> dict[
         return row
     row.update({k: ev.get(k) for k in METRICS})
     base = ev.get("baselines", {})
-    row["baseline"] = base.get("persistence_rmse", base.get("unigram_bpc"))
+    key = dataset.reference_baseline[1] if hasattr(dataset, "reference_baseline") else "unigram_bpc"
+    row["baseline"] = base.get(key)
     row.update(steps=int(steps), seconds=float(seconds), diverged=bool(trainer.diverged))
     if trainer.diverged:
         row["error"] = "diverged (a non-finite loss or gradient)"

@@ -280,3 +280,27 @@ def measure(
     if path is not None and np.isfinite(states).all() and np.isfinite(path).all():
         result["path"], result["share"] = principal_path(states, path)
     return result
+
+
+def summary(trainer: Any) -> dict[str, Any]:
+    """What the through-time views show, measured on a trainer's current weights and its probe
+    (the fields ``train --json`` reports): the ``memory_span`` (None for text), the largest
+    ``spectral_radius`` of any recurrent block (every block's in ``spectrum``), the top layer's
+    gradient ratios ``grad_flow`` (and ``grad_flow_c`` for a cell state) at the lags of
+    :data:`FLOW_LAGS` the window reaches, and the mean singular value of the first layer's
+    ``step_jacobian``."""
+    found = trainer.through_time("val", 0, 0)
+    blocks = {
+        f"layer {k}": {name: b["radius"] for name, b in layer.items()}
+        for k, layer in enumerate(found["spectrum"])
+    }
+    out: dict[str, Any] = {
+        "memory_span": found["span"],
+        "spectral_radius": max(r for layer in blocks.values() for r in layer.values()),
+        "spectrum": blocks,
+        "grad_flow": {str(k): v for k, v in flow_ratios(found["flow"]["h"][-1]).items()},
+        "step_jacobian": found["jacobian"],
+    }
+    if "c" in found["flow"]:
+        out["grad_flow_c"] = {str(k): v for k, v in flow_ratios(found["flow"]["c"][-1]).items()}
+    return out

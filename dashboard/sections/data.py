@@ -9,6 +9,16 @@ import streamlit as st
 from dashboard import actions, callbacks, controls, figures, plot, session
 from dashboard.format import data_summary, x_label
 from dashboard.sources import SOURCES
+from dashboard.sources.memory import windows_figure
+from rnn_core.data import MemoryDataset
+
+BASELINE_LABELS = {
+    "persistence": "persistence (repeat last value)",
+    "mean": "mean of training targets",
+    "linear": "linear autoregression on the window",
+    "constant": "constant 1 (the expected sum)",  # only the adding problem has a constant baseline
+}
+"""How the baselines a regression dataset scores are named in tables, by their key's stem."""
 
 
 def header() -> None:
@@ -77,19 +87,49 @@ def baselines_table(ds) -> pd.DataFrame:
             {"bits per character": [b.get("unigram_bpc"), b.get("bigram_bpc")]},
             index=["unigram (letter frequencies)", "bigram (previous letter)"],
         )
-    rows = {
-        "persistence (repeat last value)": ("persistence_rmse", "persistence_mae"),
-        "mean of training targets": ("mean_rmse", "mean_mae"),
-        "linear autoregression on the window": ("linear_rmse", "linear_mae"),
-    }
+    # A series scores persistence, mean and linear; a memory task only what applies to it.
+    stems = [stem for stem in BASELINE_LABELS if f"{stem}_rmse" in b]
     return pd.DataFrame(
-        {"RMSE": [b.get(r) for r, _ in rows.values()], "MAE": [b.get(m) for _, m in rows.values()]},
-        index=list(rows),
+        {"RMSE": [b[f"{s}_rmse"] for s in stems], "MAE": [b.get(f"{s}_mae") for s in stems]},
+        index=[BASELINE_LABELS[s] for s in stems],
     )
 
 
+def _window_tiles(ds, what: str, count: int) -> None:
+    """The sizes of regression data: rows (or windows), columns, window length and the split."""
+    c = st.columns(5)
+    c[0].metric(what, f"{count:,}")
+    c[1].metric("Input columns", f"{ds.input_size}")
+    c[2].metric("Sequence length", f"{ds.seq_len}")
+    c[3].metric("Training windows", f"{ds.train_windows:,}")
+    c[4].metric("Validation windows", f"{ds.val_windows:,}")
+
+
+def memory_preview(ds: MemoryDataset) -> None:
+    """Sizes, a few windows with their targets, statistics and the baselines of a memory task."""
+    _window_tiles(ds, "Windows", ds.train_windows + ds.val_windows)
+    plot.chart(windows_figure(ds), key="fig_memory_windows")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Statistics (original units)**")
+        values = {name: ds.inputs[:, :, k].ravel() for k, name in enumerate(ds.columns)}
+        values["target"] = ds.targets
+        stats = pd.concat({n: pd.Series(v).describe() for n, v in values.items()}, axis=1)
+        st.dataframe(stats.rename(index={"count": "values"}), width="stretch")
+    with right:
+        st.markdown("**Baselines on the validation windows** — the model should beat these")
+        st.dataframe(baselines_table(ds), width="stretch")
+    st.caption(
+        f"ℹ️ {ds.report['split']}. Each window is generated on its own with its own target, so "
+        "the Predict page shows a prediction per window; a forecast beyond the data does not apply."
+    )
+    for note in ds.report.get("notes") or []:
+        st.caption(f"ℹ️ {note}")
+
+
 def data_preview(ds) -> None:
-    """Statistics, the series (split shaded) or character counts, and the baselines."""
+    """Statistics, the series (split shaded), character counts or a memory task's windows, and
+    the baselines."""
     if ds.kind == "text":
         n_train, n_val = len(ds.train_ids), len(ds.val_ids)
         c = st.columns(4)
@@ -108,12 +148,10 @@ def data_preview(ds) -> None:
         for note in ds.report.get("notes") or []:
             st.caption(f"ℹ️ {note}")
         return
-    c = st.columns(5)
-    c[0].metric("Rows", f"{ds.raw.shape[0]:,}")
-    c[1].metric("Input columns", f"{ds.input_size}")
-    c[2].metric("Sequence length", f"{ds.seq_len}")
-    c[3].metric("Training windows", f"{ds.train_windows:,}")
-    c[4].metric("Validation windows", f"{ds.val_windows:,}")
+    if isinstance(ds, MemoryDataset):
+        memory_preview(ds)
+        return
+    _window_tiles(ds, "Rows", ds.raw.shape[0])
     x = np.asarray(ds.x_axis)
     tr_span, va_span = figures.split_spans(x, np.asarray(ds.train_idx), np.asarray(ds.val_idx))
     extras = {name: ds.raw[:, k] for k, name in enumerate(ds.columns) if k > 0}

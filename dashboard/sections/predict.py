@@ -1,4 +1,5 @@
-"""The Predict page's sections: forecast and metrics for a series, sampling for a text."""
+"""The Predict page's sections: forecast and metrics for a series (a prediction per window for a
+memory task, which has nothing to forecast), sampling for a text."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from dashboard.session import Run
 
 FORECAST_DRAWN = 3000
 """Most forecast values drawn; a longer forecast is computed whole and drawn thinned."""
+
+BASELINE_NAMES = {"persistence": "persistence", "mean": "mean", "linear": "linear autoregression",
+                  "constant": "constant 1"}  # fmt: skip
+"""The metrics table's short names of the baselines a regression dataset scores, by key stem."""
 
 
 def memo(run: Run, name: str, key: tuple, fn):
@@ -41,24 +46,27 @@ def header(run: Run) -> None:
 
 
 def regression_metrics(run: Run) -> pd.DataFrame:
-    """Validation RMSE/MAE of the model next to the baselines, best first."""
+    """Validation RMSE/MAE of the model next to the baselines the data scores, best first."""
     ev = live.current_eval(session.get(), run)
-    b = run.trainer.dataset.baselines or {}
-    rows = {
-        "RNN (one-step)": (ev.get("val_rmse"), ev.get("val_mae")),
-        "persistence": (b.get("persistence_rmse"), b.get("persistence_mae")),
-        "mean": (b.get("mean_rmse"), b.get("mean_mae")),
-        "linear autoregression": (b.get("linear_rmse"), b.get("linear_mae")),
-    }
+    ds = run.trainer.dataset
+    b = ds.baselines or {}
+    rows = {"RNN (one-step)": (ev.get("val_rmse"), ev.get("val_mae"))}
+    for stem, label in BASELINE_NAMES.items():
+        if f"{stem}_rmse" in b:
+            rows[label] = (b[f"{stem}_rmse"], b.get(f"{stem}_mae"))
     df = pd.DataFrame.from_dict(rows, orient="index", columns=["RMSE", "MAE"])
-    ref = b.get("persistence_rmse")
-    df["RMSE / persistence"] = df["RMSE"] / ref if ref else math.nan
+    name, key = ds.reference_baseline
+    ref = b.get(key)
+    df[f"RMSE / {name}"] = df["RMSE"] / ref if ref else math.nan
     return df.sort_values("RMSE", na_position="last")
 
 
 def series_section(run: Run) -> None:
     tr = run.trainer
     ds = tr.dataset
+    if not ds.forecastable:
+        windows_section(run)
+        return
     horizon = st.number_input("Forecast length (values beyond the data)", 1, 10_000, step=10,
                               **controls.view_kwargs("horizon"))  # fmt: skip
     x_val, pred_val, _ = memo(
@@ -84,6 +92,31 @@ def series_section(run: Run) -> None:
             "The extra input columns have no forecast of their own: beyond the data they are held "
             f"at their last observed value ({held})."
         )
+
+
+def windows_section(run: Run) -> None:
+    """A memory task: the model's prediction for every window next to its target, and the metrics."""
+    tr = run.trainer
+    ds = tr.dataset
+    st.info(
+        f"A forecast beyond the data does not apply to a memory task ({ds.name}): each window is "
+        "generated on its own with its own target, not cut from one series, so there is no next "
+        "value to feed back. Shown instead: the model's prediction for each window.",
+        icon=":material/info:",
+    )
+    pred = memo(run, "pred_windows", run.version, lambda: (
+        tr.predictions("train", max_points=LIVE_PRED_MAX), tr.predictions("val", max_points=LIVE_PRED_MAX)
+    ))  # fmt: skip
+    fig = figures.predictions_figure(
+        *pred[0],
+        *pred[1],
+        y_label=ds.columns[0],
+        x_label=x_label(ds),
+        title="Predicted and actual targets by window",
+    )
+    plot.chart(fig, key="fig_window_predictions")
+    st.markdown("**Validation metrics, original units** (lower is better)")
+    st.dataframe(regression_metrics(run), width="stretch")
 
 
 def text_section(run: Run) -> None:

@@ -122,10 +122,11 @@ def _table(cmp: Comparison) -> None:
     ds = cmp.live[0].run.trainer.dataset
     text = ds.kind == "text"
     base = ds.baselines or {}
-    metric, ref_name = ("val_bpc", "unigram_bpc") if text else ("val_rmse", "persistence_rmse")
+    base_name, base_key = ("unigram", "unigram_bpc") if text else ds.reference_baseline
+    metric, ref_name = ("val_bpc" if text else "val_rmse"), base_key
     ref = base.get(ref_name)
     metric_label = "Val bits/char" if text else "Val RMSE"
-    ratio_label = "÷ unigram" if text else "÷ persistence"
+    ratio_label = f"÷ {base_name}"
     rows = []
     for lane in cmp.live:
         tr, ev = lane.run.trainer, lane.run.last_eval or {}
@@ -152,7 +153,7 @@ def _table(cmp: Comparison) -> None:
     table = pd.DataFrame(rows).style.map(
         lambda name: f"color: {colours[name]}; font-weight: 600", subset=["Run"]
     )
-    words = "the unigram model's bits per character" if text else "persistence's RMSE"
+    words = "the unigram model's bits per character" if text else f"the {base_name} baseline's RMSE"
     rmse_help = "RMSE of one-step predictions of the validation windows, in original units."
     metric_help = "Bits per character on the validation text." if text else rmse_help
     radius_help = ("Spectral radius of a plain RNN's recurrent matrix: above 1 its state can grow from step "

@@ -16,6 +16,13 @@ from rnn_core.settings import PRESETS, SCHEMA, group
 CURVE_TAIL = 20
 """Minibatch losses averaged for the training-loss tile while training runs."""
 
+BASELINE_MEANING = {
+    "persistence": "Persistence predicts the last value again; beating it means the model learned something.",
+    "mean": "The mean predicts the training targets' average every time: anything less is no learning.",
+    "constant 1": "Predicting 1, the expected sum, every time is what a model that ignores the markers does.",
+}
+"""What the baseline the validation RMSE is compared with does (``dataset.reference_baseline``)."""
+
 SPEED_CHOICES = ("1", "2", "5", "10", "20", "50", "100", "200", "500", "max")
 """Updates per refresh; "max": the run trains on in its worker without waiting for refreshes."""
 
@@ -116,7 +123,8 @@ def metrics_row(sess: Session, run: Run, found: dict | None = None) -> None:
         )
     else:
         val = ev.get("val_rmse") if ev else None
-        ref = base.get("persistence_rmse")
+        ref_name, ref_key = ds.reference_baseline
+        ref = base.get(ref_key)
         delta = f"{val - ref:+.3g}" if finite(val) and finite(ref) else None
         estimate = bool(ev and ev.get("val_estimate"))
         c[3].metric(
@@ -124,9 +132,9 @@ def metrics_row(sess: Session, run: Run, found: dict | None = None) -> None:
             ("≈ " if estimate and finite(val) else "") + fmt(val, ".3g"),
             delta,
             delta_color="inverse",
-            delta_description=f"vs persistence {fmt(ref, '.3g')}",
-            help="RMSE of one-step predictions on the validation windows, original units. "
-            "Persistence predicts the last value again; beating it means the model learned something."
+            delta_description=f"vs {ref_name} {fmt(ref, '.3g')}",
+            help="RMSE of the predictions on the validation windows, original units. "
+            + BASELINE_MEANING.get(ref_name, f"The {ref_name} baseline is the simple answer to beat.")
             + (
                 f" While training runs this is an estimate (≈) on {ev['val_windows']:,} evenly spaced "
                 f"windows of {ds.val_windows:,}; pausing shows the exact value."

@@ -53,9 +53,9 @@ class Source:
 
 
 def _registry() -> dict[str, Source]:
-    from dashboard.sources import csv, sine, text
+    from dashboard.sources import csv, memory, sine, text
 
-    return {s.kind: s for s in (sine.SOURCE, csv.SOURCE, text.SOURCE)}
+    return {s.kind: s for s in (sine.SOURCE, csv.SOURCE, text.SOURCE, memory.SOURCE)}
 
 
 SOURCES: dict[str, Source] = {}

@@ -10,6 +10,13 @@ Regression (validation windows, original units):
   Gram matrix is (numerically) rank-deficient -- a clean sine spans only two directions -- a small
   ridge ``1e-8 * trace / p`` makes the solve well-posed.
 
+Memory tasks (validation windows, original units; a window's target is not a row of a series, so
+persistence and the linear autoregression do not apply):
+
+- mean: the mean of the training targets (its MSE is about the targets' variance);
+- constant: the task's expected target, where it has one worth naming: 1 for the adding problem,
+  whose two uniform values sum to 1 on average (MSE about 1/6, the variance of that sum).
+
 Text (bits per validation character, add-one smoothing fitted on the training stream):
 
 - unigram: ``p(c) = (n(c) + 1) / (N + V)``;
@@ -106,6 +113,20 @@ def regression_baselines(
     for key, pred in (("persistence", persistence), ("mean", mean), ("linear", linear)):
         out[f"{key}_rmse"], out[f"{key}_mae"] = _rmse_mae(pred, actual)
     return out, ridged
+
+
+def memory_baselines(
+    train_targets: np.ndarray, val_targets: np.ndarray, *, constant: float | None = None
+) -> dict[str, float]:
+    """Training-mean (and, with ``constant``, constant) errors on the validation targets ``(Bva,)``."""
+    actual = np.asarray(val_targets, dtype=np.float64)
+    out: dict[str, float] = {}
+    preds = {"mean": float(np.mean(train_targets))}
+    if constant is not None:
+        preds["constant"] = float(constant)
+    for key, value in preds.items():
+        out[f"{key}_rmse"], out[f"{key}_mae"] = _rmse_mae(np.full_like(actual, value), actual)
+    return out
 
 
 def ngram_bpc(train_ids: np.ndarray, val_ids: np.ndarray, vocab_size: int) -> dict[str, float]:

@@ -1,6 +1,8 @@
-"""The two dataset types every sequence source becomes: regression series and character text.
+"""The dataset types every sequence source becomes: regression series, memory tasks and text.
 
-Both are plain containers built by the functions in this package; nothing here reads files.
+A :class:`SeriesDataset` is windows cut from one series, a :class:`MemoryDataset` generated
+windows that each carry their own target, a :class:`TextDataset` character ids. All are plain
+containers built by the functions in this package; nothing here reads files.
 Arrays are time-major like the rest of the engine: windows are ``(T, B, C)`` with ``T = seq_len``.
 """
 
@@ -16,7 +18,57 @@ UNKNOWN_CHAR = "\ufffd"
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class SeriesDataset:
+class RegressionWindows:
+    """What both kinds of regression data share: windows of ``seq_len`` steps with normalised
+    targets, their split, the maps between original units and what the model sees, the
+    baselines and the report (each dataset's docstring says what its fields hold)."""
+
+    kind: str = "regression"
+    name: str
+    columns: list[str]
+    seq_len: int
+    train_X: np.ndarray
+    train_y: np.ndarray
+    val_X: np.ndarray
+    val_y: np.ndarray
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    input_shift: np.ndarray
+    input_scale: np.ndarray
+    target_shift: float
+    target_scale: float
+    baselines: dict[str, float] = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
+
+    @property
+    def input_size(self) -> int:  # each dataset says how many columns it has
+        raise NotImplementedError
+
+    def to_raw(self, y_norm) -> np.ndarray:
+        """Map normalised target values (any shape) back to original units."""
+        return np.asarray(y_norm, dtype=np.float64) * self.target_scale + self.target_shift
+
+    def normalise(self, raw_rows) -> np.ndarray:
+        """Map input rows ``(..., C)`` in original units to the normalised inputs the model sees."""
+        rows = np.asarray(raw_rows, dtype=np.float64)
+        if rows.shape[-1:] != (self.input_size,):
+            raise PlaygroundError(
+                f"rows to normalise must end in {self.input_size} column(s) ({', '.join(self.columns)}); "
+                f"got shape {rows.shape}"
+            )
+        return (rows - self.input_shift) / self.input_scale
+
+    @property
+    def train_windows(self) -> int:
+        return int(self.train_y.shape[0])
+
+    @property
+    def val_windows(self) -> int:
+        return int(self.val_y.shape[0])
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SeriesDataset(RegressionWindows):
     """Many-to-one regression: a window of ``seq_len`` rows predicts the next target value.
 
     Row ``t`` of ``raw`` is the target of the window ``raw[t - seq_len : t]``. Training windows
@@ -55,39 +107,9 @@ class SeriesDataset:
         date_column`` and source-specific extras.
     """
 
-    kind: str = "regression"
-    name: str
-    columns: list[str]
     x_axis: np.ndarray
     x_label: str
     raw: np.ndarray
-    seq_len: int
-    train_X: np.ndarray
-    train_y: np.ndarray
-    val_X: np.ndarray
-    val_y: np.ndarray
-    train_idx: np.ndarray
-    val_idx: np.ndarray
-    input_shift: np.ndarray
-    input_scale: np.ndarray
-    target_shift: float
-    target_scale: float
-    baselines: dict[str, float] = field(default_factory=dict)
-    report: dict = field(default_factory=dict)
-
-    def to_raw(self, y_norm) -> np.ndarray:
-        """Map normalised target values (any shape) back to original units."""
-        return np.asarray(y_norm, dtype=np.float64) * self.target_scale + self.target_shift
-
-    def normalise(self, raw_rows) -> np.ndarray:
-        """Map raw input rows ``(..., C)`` to the normalised inputs the model sees."""
-        rows = np.asarray(raw_rows, dtype=np.float64)
-        if rows.shape[-1:] != (self.input_size,):
-            raise PlaygroundError(
-                f"rows to normalise must end in {self.input_size} column(s) ({', '.join(self.columns)}); "
-                f"got shape {rows.shape}"
-            )
-        return (rows - self.input_shift) / self.input_scale
 
     @property
     def input_size(self) -> int:
@@ -95,12 +117,90 @@ class SeriesDataset:
         return int(self.raw.shape[1])
 
     @property
-    def train_windows(self) -> int:
-        return int(self.train_y.shape[0])
+    def forecastable(self) -> bool:
+        """A prediction is the next row of the target column, so it can be fed back (a forecast)."""
+        return True
 
     @property
-    def val_windows(self) -> int:
-        return int(self.val_y.shape[0])
+    def reference_baseline(self) -> tuple[str, str]:
+        """``(name, key in baselines)`` of the baseline the headline RMSE is compared with."""
+        return "persistence", "persistence_rmse"
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class MemoryDataset(RegressionWindows):
+    """Many-to-one regression on generated windows that are independent, each with its own target.
+
+    The memory tasks of :mod:`rnn_core.data.memory`: the windows are not cut from one series and a
+    target is not the row after its window, so there is nothing to forecast beyond the data. The
+    attributes a :class:`SeriesDataset` shares with this type mean the same to the series task
+    (:class:`rnn_core.tasks.series.SeriesTask`), which trains both alike: ``raw[idx, 0]`` is the
+    target of the window ``idx`` in original units and ``x_axis[idx]`` its place in charts, here
+    the window's number.
+
+    Attributes
+    ----------
+    task : str
+        ``"echo"`` or ``"adding"``.
+    name : str
+        ``"echo (k=30)"`` or ``"adding problem"``.
+    columns : list[str]
+        The input columns (``signal``; ``value, marker``).
+    lag : int or None
+        Echo's ``k``; None for the adding problem.
+    inputs : ndarray, shape (T, N, C)
+        Every window in original units (read-only), training windows first.
+    targets : ndarray, shape (N,)
+        Each window's target in original units.
+    x_axis : ndarray, shape (N,)
+        Window numbers ``0 .. N-1`` as floats; ``x_label`` is ``"window"``.
+    seq_len : int
+        Window length ``T``.
+    train_X, val_X : ndarray, shape (T, B, C)
+        Normalised windows, read-only views of one normalised copy of ``inputs``.
+    train_y, val_y : ndarray, shape (B, 1)
+        Normalised targets.
+    train_idx, val_idx : ndarray, shape (B,)
+        Window numbers: ``0 .. n_train-1`` and ``n_train .. N-1``.
+    input_shift, input_scale : ndarray, shape (C,)
+        ``inputs = normalised * scale + shift``; statistics of every row of the training windows.
+    target_shift, target_scale : float
+        The same for the targets, from the training targets (a target is not an input row here,
+        so it gets statistics of its own).
+    baselines : dict[str, float]
+        ``mean_rmse, mean_mae`` (the training targets' mean) and, for the adding problem,
+        ``constant_rmse, constant_mae`` (the expected sum, 1), on the validation windows.
+    report : dict
+        ``rows`` (windows), ``generator`` (the settings), ``split`` and ``notes``.
+    """
+
+    task: str
+    lag: int | None = None
+    inputs: np.ndarray
+    targets: np.ndarray
+    x_axis: np.ndarray
+    x_label: str = "window"
+
+    @property
+    def raw(self) -> np.ndarray:
+        """``(N, 1)``: one row per window holding its target, read as a series' target column is."""
+        return self.targets[:, None]
+
+    @property
+    def input_size(self) -> int:
+        return int(self.inputs.shape[2])
+
+    @property
+    def forecastable(self) -> bool:
+        """Windows are independent and a target is not a next row: nothing can be fed back."""
+        return False
+
+    @property
+    def reference_baseline(self) -> tuple[str, str]:
+        """``(name, key in baselines)`` of the baseline the headline RMSE is compared with."""
+        if self.task == "adding":
+            return "constant 1", "constant_rmse"
+        return "mean", "mean_rmse"
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

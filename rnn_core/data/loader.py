@@ -4,6 +4,9 @@ Specs understood by :func:`load_dataset`:
 
 - ``"sine"``: the tutorials' sine task; ``"sine:<preset>"`` one of :data:`SINE_PRESETS`
   (e.g. ``"sine:noisy sine"``); keyword arguments override the generator settings;
+- ``"echo"``, ``"echo:<k>"`` or ``"adding"``, with ``seed=``/``windows=`` options after the colon
+  (``"adding:seed=1"``): a generated memory task, :func:`memory_dataset` (see
+  :mod:`rnn_core.data.memory`); the window length is ``seq_len``;
 - a path ending in ``.csv`` or ``.tsv``: :func:`csv_dataset`;
 - a path ending in ``.txt``: :func:`text_dataset` on the file's bytes;
 - ``"text:<sample>"`` or a sample's label or short name (``zen``, ``grammar``, ``counting``,
@@ -16,7 +19,8 @@ import inspect
 from pathlib import Path
 
 from rnn_core.data.csv import MAX_BYTES, csv_dataset
-from rnn_core.data.datasets import SeriesDataset, TextDataset
+from rnn_core.data.datasets import MemoryDataset, SeriesDataset, TextDataset
+from rnn_core.data.memory import MEMORY_TASKS, memory_dataset, parse_memory_spec
 from rnn_core.data.sine import SINE_PRESETS, sine_dataset
 from rnn_core.data.text import TEXT_SAMPLES, text_dataset
 from rnn_core.errors import PlaygroundError
@@ -68,12 +72,14 @@ def _read_text_file(path: Path, max_bytes: int) -> bytes:
     return path.read_bytes()
 
 
-def load_dataset(spec: str | Path, **kw) -> SeriesDataset | TextDataset:
+def load_dataset(spec: str | Path, **kw) -> SeriesDataset | MemoryDataset | TextDataset:
     """Build a dataset from a spec (see the module docstring); ``kw`` go to the builder."""
     if isinstance(spec, Path):
         spec = str(spec)
     if not isinstance(spec, str) or not spec.strip():
-        raise PlaygroundError(f"data must be 'sine', a .csv or .txt path, or a text sample; got {spec!r}")
+        raise PlaygroundError(
+            f"data must be 'sine', 'echo:<k>', 'adding', a .csv or .txt path, or a text sample; got {spec!r}"
+        )
     low = spec.strip().lower()
     if low == "sine":
         return _call(sine_dataset, "sine data", **kw)
@@ -83,6 +89,13 @@ def load_dataset(spec: str | Path, **kw) -> SeriesDataset | TextDataset:
         if match is None:
             raise PlaygroundError(f"unknown sine preset '{preset}'; presets: {', '.join(SINE_PRESETS)}")
         return _call(sine_dataset, "sine data", **{**SINE_PRESETS[match], **kw})
+    memory = parse_memory_spec(spec)
+    if memory is not None:
+        task, options = memory
+        twice = sorted(set(options) & {k for k, v in kw.items() if v is not None})
+        if twice:
+            raise PlaygroundError(f"{', '.join(twice)} given both in '{spec}' and as a setting; give it once")
+        return _call(memory_dataset, f"the {MEMORY_TASKS[task]}", task, **{**kw, **options})
     label = _sample_label(spec.split(":", 1)[1] if low.startswith("text:") else spec)
     if label is not None:
         kw.setdefault("name", label)
@@ -96,8 +109,8 @@ def load_dataset(spec: str | Path, **kw) -> SeriesDataset | TextDataset:
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES + TEXT_SUFFIXES:
         raise PlaygroundError(
-            f"unknown data '{spec}': use 'sine', 'sine:<preset>', a .csv or .txt file, "
-            f"or a text sample ({', '.join(_SHORT_NAMES)})"
+            f"unknown data '{spec}': use 'sine', 'sine:<preset>', 'echo:<k>', 'adding', a .csv or .txt "
+            f"file, or a text sample ({', '.join(_SHORT_NAMES)})"
         )
     if not path.is_file():
         raise PlaygroundError(f"data file not found: {path}; check the path")

@@ -38,7 +38,8 @@ def window_subset(n: int, cap: int | None) -> np.ndarray | None:
 
 
 class SeriesTask:
-    """Window -> next value on a :class:`~rnn_core.data.SeriesDataset`.
+    """Window -> next value on a :class:`~rnn_core.data.SeriesDataset`, or window -> its own
+    target on a :class:`~rnn_core.data.MemoryDataset` (which has no forecast).
 
     Parameters
     ----------
@@ -228,6 +229,12 @@ class SeriesTask:
         if n < 1 or n > 100_000:
             raise PlaygroundError(f"forecast length must be from 1 to 100000; got {n}")
         ds = self.dataset
+        if not ds.forecastable:
+            raise PlaygroundError(
+                f"a forecast beyond the data does not apply to a memory task ({ds.name}): its windows "
+                "are independent and a target is not the next row of a series, so there is nothing "
+                "to feed back; use the predictions for each window instead"
+            )
         raw = np.asarray(ds.raw, dtype=np.float64)  # (N, C)
         t = int(ds.seq_len)
         window = np.asarray(ds.normalise(raw[-t:]), dtype=self.dtype)  # (T, C)
