@@ -193,7 +193,11 @@ def run_actions() -> None:
                       key=session.button_key(f"compare_promote_{i + 1}"),
                       help="Move this run to the Train page (and so to Predict and Model), "
                            "in place of the model there.")  # fmt: skip
-            st.download_button(f"{lane.name} weights", data=tr.save, file_name=f"{file_stem(tr)}-{i + 1}.npz",
+            # Paused, the file is made now: the page does not rerun then, so the button keeps its
+            # file. While training, it is made when clicked (a file per refresh would be waste),
+            # and a click that lands while the page reruns finds the button's file gone.
+            data = tr.save if lane.state.moving else tr.save()
+            st.download_button(f"{lane.name} weights", data=data, file_name=f"{file_stem(tr)}-{i + 1}.npz",
                                mime="application/octet-stream", on_click="ignore", icon=":material/download:",
                                key=f"compare_download_{i + 1}")  # fmt: skip
 

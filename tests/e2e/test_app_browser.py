@@ -26,6 +26,9 @@ def metric_value(page: Page, label: str) -> str:
     box = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").filter(has_text=re.compile(f"^{re.escape(label)}$"))
     )
+    # While a run replaces the page's elements the old tile may still show beside the new one:
+    # read the number once there is one tile again (two that stay are a failure).
+    wait_until(lambda: box.count() == 1, 10, f"one {label!r} tile")
     return box.get_by_test_id("stMetricValue").inner_text().strip()
 
 

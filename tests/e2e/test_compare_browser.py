@@ -70,9 +70,7 @@ def test_an_rnn_and_an_lstm_train_live_overlaid_and_one_moves_to_train(page: Pag
     button(page, "Pause").click()
     expect(button(page, "Start")).to_be_enabled()
     # The page's run after Pause draws the buttons again: click once it has ended, as a user would.
-    wait_until(
-        lambda: not page.get_by_test_id("stStatusWidget").filter(has_text="Running").count(), 20, "the run"
-    )
+    wait_until(lambda: not page.get_by_test_id("stStatusWidgetRunningIcon").count(), 20, "the run")
     with page.expect_download() as info:
         button(page, "Run 1 weights").click()
     path = tmp_path / info.value.suggested_filename
