@@ -58,7 +58,7 @@ class View:
     prime: str = ""
     prefix: str = ""
     top_k: int = 10
-    time_views: bool = True
+    time_views: bool = False
     sweep_setting_1: str = "cell"
     sweep_values_1: str = "rnn, lstm"
     sweep_setting_2: str = "—"

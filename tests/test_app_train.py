@@ -411,7 +411,7 @@ def test_live_charts_keep_their_element_and_their_zoom_revision_while_training()
 
     at = open_app()
     paused = charts(at)
-    assert len(paused) == 10 and all(rev for rev, _ in paused.values())  # 4 live panels, 6 through time
+    assert len(paused) == 4 and all(rev for rev, _ in paused.values())
     press(at, "start")
     moving = charts(at)
     assert moving.keys() == paused.keys()
@@ -424,6 +424,8 @@ def test_live_charts_keep_their_element_and_their_zoom_revision_while_training()
 
 def test_the_through_time_views_update_while_training_and_close_on_request():
     at = open_app()
+    assert len(chart_specs(at)) == 4  # closed until asked for: the page stays light for a class
+    at.toggle(key=key("time_views")).set_value(True).run()
     titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
     views = {"Gradient through time", "Gradient reach over training", "Recurrent spectrum, layer 0",
              "Memory: what the prediction looks back at", "State trajectory, layer 0",

@@ -136,8 +136,11 @@ def test_roll_back_after_a_divergence_takes_effect_at_once(page: Page, goto):
     goto()
     choose(page, "Preset", "Blow up on purpose (SGD lr 3, no clipping)")
     button(page, "Load preset").click()
+    pending = page.get_by_text("Changed settings that rebuild the model")
+    expect(pending).to_be_visible()  # the preset's settings are in, waiting for Reset
     button(page, "Reset").click()
-    expect(page.get_by_text("Changed settings that rebuild the model")).to_have_count(0)
+    expect(pending).to_have_count(0)
+    wait_until(lambda: "relu" in sidebar_text(page), 20, "the preset's model to be built")
     button(page, "Start").click()
     expect(page.get_by_text("Training diverged at step")).to_be_visible(timeout=30_000)
     button(page, "Roll back").click()

@@ -20,6 +20,8 @@ REACH_ROWS_JS = """() => {
 
 def test_the_through_time_views_update_live_and_close(page: Page, goto, shot):
     goto()
+    wait_charts(page)
+    page.get_by_text("Through time: gradients, memory, spectrum").click()
     wait_charts(page, 10)
     titles = [c["title"] for c in charts(page)]
     assert all(v in titles for v in VIEWS), titles
