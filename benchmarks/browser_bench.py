@@ -9,7 +9,8 @@ Starts ``streamlit run serve.py`` on a free port, drives Debian's Chromium with 
   counted in the page by a MutationObserver), target >= 2/s;
 - time from the Pause click to the last change of the step count, target < 1 s.
 
-Usage: ``.venv/bin/python benchmarks/browser_bench.py [--seconds 10] [--json]``. This is a
+Usage: ``.venv/bin/python benchmarks/browser_bench.py [--seconds 10] [--json] [--time-views]``
+(``--time-views``: with the Train page's through-time views open too). This is a
 measurement, not a test: numbers depend on the machine and on what else it is doing.
 """
 
@@ -121,6 +122,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="training time measured in the browser")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    ap.add_argument("--time-views", action="store_true",
+                    help="open the through-time views before training (six more live charts)")  # fmt: skip
     args = ap.parse_args()
 
     if not os.access(CHROMIUM, os.X_OK):
@@ -146,6 +149,10 @@ def main() -> None:
             page.wait_for_function("() => !document.querySelector('button[kind=primary]')?.disabled")
             results["server_start_to_usable_page_s"] = time.monotonic() - t_start
 
+            if args.time_views:
+                page.get_by_text("Through time: gradients, memory, spectrum").click()
+                drawn = "() => [...document.querySelectorAll('.rnn-chart')].filter(d => d._fullLayout).length"
+                page.wait_for_function(f"({drawn})() >= 10", timeout=60_000)
             page.evaluate(OBSERVER_JS)
             start.click()
             time.sleep(args.seconds)
