@@ -163,7 +163,8 @@ class Network:
             cut before step t whenever ``(T - t) % k == 0`` and ``0 < t < T``.
         record : None, or a list that receives one dict per layer (bottom first) with the total
             gradient reaching each of the layer's hidden states, ``"h"`` (T, B, H), and cell
-            states, ``"c"`` (a cell with one): the gradient flowing back through time.
+            states, ``"c"`` (a cell with one): the gradient flowing back through time; and the
+            gradient of its input projection, ``"input"`` (G, T, B, H).
 
         Returns
         -------

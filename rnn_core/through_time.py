@@ -66,7 +66,7 @@ def state_gradients(network: Any, x: np.ndarray, y: np.ndarray) -> list[dict[str
         out, _, cache = network.forward(x, None, cache=True)
         recorded: list[dict[str, np.ndarray]] = []
         network.backward(final_step_grad(out, y, network.config.head), cache, record=recorded)
-    return [{k: v.copy() for k, v in layer.items()} for layer in recorded]
+    return [{k: v.copy() for k, v in layer.items() if k != "input"} for layer in recorded]
 
 
 def by_lag(per_step: np.ndarray) -> np.ndarray:
@@ -304,3 +304,20 @@ def summary(trainer: Any) -> dict[str, Any]:
     if "c" in found["flow"]:
         out["grad_flow_c"] = {str(k): v for k, v in flow_ratios(found["flow"]["c"][-1]).items()}
     return out
+
+
+def character_influence(network: Any, ids: np.ndarray) -> tuple[np.ndarray, int]:
+    """How much each character of ``ids`` (T,) moves a text model's prediction of the next one:
+    the norm of the gradient of the log-probability of the most likely next character with
+    respect to each character's input (its column of the first layer's input weights, which
+    the model adds at that step). Returns the influences (T,) and the predicted id."""
+    x = np.asarray(ids, dtype=np.int64).reshape(-1, 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out, _, cache = network.forward(x, None, cache=True)
+        predicted = int(np.argmax(out[-1, 0]))
+        y = np.zeros_like(x)
+        y[-1, 0] = predicted
+        recorded: list[dict[str, np.ndarray]] = []
+        network.backward(final_step_grad(out, y, "text"), cache, record=recorded)
+    grad = recorded[0]["input"][:, :, 0, :]  # (G, T, H)
+    return np.sqrt((grad**2).sum(axis=(0, 2))), predicted

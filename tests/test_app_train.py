@@ -452,3 +452,21 @@ def test_the_through_time_views_update_while_training_and_close_on_request():
     go(at, "data")
     go(at, "train")
     assert not at.toggle(key=key("time_views")).value  # the choice survives a page switch
+
+
+def test_on_text_the_memory_view_shades_each_character_by_its_pull_on_the_next():
+    at = open_app("data")
+    at.radio(key=key("data_kind")).set_value("text").run()
+    [use] = [b for b in at.button if b.label.startswith("Use")]
+    use.click().run()
+    go(at, "train")
+    at.toggle(key=key("time_views")).set_value(True).run()
+    assert not at.exception
+    found = session(at).run.trainer.through_time("val", 0, 0)["influence"]
+    [shaded] = [h.proto.body for h in at.get("html") if "→" in h.proto.body]
+    assert shaded.count("<span title=") == len(found["text"]) == session(at).dataset.seq_len
+    peak = max(found["values"])
+    strongest = int(np.argmax(found["values"]))
+    full = f'title="{found["values"][strongest]:.3g}" style="background: rgba(209, 73, 91, 1.00)"'
+    assert full in shaded  # the strongest pull gets the full shade
+    assert peak > 0 and "next character" in " ".join(m.value for m in at.markdown)

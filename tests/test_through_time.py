@@ -100,7 +100,7 @@ def test_recording_leaves_the_parameter_gradients_alone():
     recorded = []
     grads, _, _ = net.backward(np.ones_like(out), cache, record=recorded)
     assert all(np.array_equal(plain[k], grads[k]) for k in plain)
-    assert [sorted(r) for r in recorded] == [["c", "h"], ["c", "h"]]
+    assert [sorted(r) for r in recorded] == [["c", "h", "input"], ["c", "h", "input"]]
 
 
 @pytest.mark.parametrize(
@@ -275,3 +275,33 @@ def test_step_jacobians_are_central_differences_of_one_step(cell, act, head):
     expected = np.mean([np.linalg.svd(m, compute_uv=False) for m in jac.reshape(-1, *jac.shape[2:])])
     assert through_time.mean_singular_value(jac) == pytest.approx(expected, rel=1e-12)
     assert np.isnan(through_time.mean_singular_value(np.full((1, 1, 2, 2), np.inf)))
+
+
+@pytest.mark.parametrize(
+    ("cell", "act"), [("rnn", "tanh"), ("rnn", "sigmoid"), ("lstm", "tanh"), ("gru", "tanh")]
+)
+@pytest.mark.parametrize("layers", [1, 2])
+def test_a_characters_influence_is_the_gradient_of_the_predictions_log_probability(cell, act, layers):
+    vocab, length = 9, 6
+    net, _ = perturbed_network(cell, act, "text", layers, sizes=(D, H, vocab, O), scale=0.4, seed=5)
+    ids = np.array([3, 7, 0, 5, 8, 1])  # each character once: its input column is its step's alone
+    influence, predicted = through_time.character_influence(net, ids)
+    assert influence.shape == (length,)
+    assert predicted == int(np.argmax(net.forward(ids.reshape(-1, 1))[0][-1, 0]))
+
+    def log_prob() -> float:
+        logits = net.forward(ids.reshape(-1, 1))[0][-1, 0]
+        return float(logits[predicted] - np.log(np.exp(logits - logits.max()).sum()) - logits.max())
+
+    w = net.params["rnn.weight_ih_l0"]
+    for t, char in enumerate(ids):
+        grad = np.zeros(w.shape[0])
+        for row in range(w.shape[0]):
+            keep = w[row, char]
+            w[row, char] = keep + EPS
+            up = log_prob()
+            w[row, char] = keep - EPS
+            down = log_prob()
+            w[row, char] = keep
+            grad[row] = (up - down) / (2 * EPS)
+        assert influence[t] == pytest.approx(np.linalg.norm(grad), rel=1e-6, abs=1e-10)

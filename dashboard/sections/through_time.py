@@ -10,11 +10,14 @@ sentence saying what to look for.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import streamlit as st
 
 from dashboard import charts, controls, layout, plot, session
 from dashboard.figures import through_time as figures
+from dashboard.figures import visible_char
 from dashboard.session import Run
 from rnn_core import through_time
 
@@ -29,6 +32,9 @@ EXPLAIN = {
     "still arrives at that lag. Watch it grow, or collapse, as the network learns.",
     "saliency": "How much each earlier input moves the prediction. The dotted line is the memory span: "
     "inputs further back hardly matter to the model any more.",
+    "influence": "Each character of the window chosen above, as strongly shaded as it moves the model's "
+    "guess of the next character (after the arrow). A model that uses context shades characters well "
+    "back; one that only knows the last letter shades the end alone.",
     "spectrum": "Eigenvalues of the recurrent weights. Outside the unit circle a state can grow from step "
     "to step (exploding), well inside it fades (vanishing).",
     "spectrum-history": "The same over training, with the step Jacobian's mean singular value (dashed): "
@@ -63,6 +69,26 @@ def _log(run: Run, found: dict, layer: int) -> list[dict]:
     if len(log) > LOG_ROWS:
         log[:] = log[: -LOG_ROWS // 2 : 2] + log[-LOG_ROWS // 2 :]
     return log
+
+
+def _influence(found: dict) -> None:
+    """A text window's characters, each on a background as strong as its pull on the prediction
+    of the next character (shown last, framed)."""
+    values = np.asarray(found["values"], dtype=float)
+    peak = float(values.max()) if len(values) and np.isfinite(values).all() and values.max() > 0 else 1.0
+    spans = [
+        f'<span title="{v:.3g}" style="background: rgba(209, 73, 91, {min(v / peak, 1.0):.2f})">'
+        f"{html.escape(visible_char(ch))}</span>"
+        for ch, v in zip(found["text"], values, strict=False)
+    ]
+    nxt = html.escape(visible_char(found["next"]))
+    st.markdown("**Memory: what the next character looks back at**")
+    st.html(
+        '<div style="font-family: monospace; font-size: 15px; line-height: 1.9; word-break: break-all">'
+        + "".join(spans)
+        + f' → <span style="border: 1px dashed #555; padding: 0 3px">{nxt}</span></div>'
+    )
+    st.caption(EXPLAIN["influence"])
 
 
 def _spectrum_history(log: list[dict]):
@@ -111,6 +137,9 @@ def views(run: Run, found: dict | None) -> None:
              (second[1], "spectrum", (layer,))]  # fmt: skip
     for col, name, view in specs:
         with col:
+            if name == "saliency" and found.get("influence"):
+                _influence(found["influence"])
+                continue
             fig = charts.live_figure(run, f"tt-{name}", view, builds[name], every=charts.REFRESH["time"])
             plot.chart(fig, key=f"fig_tt_{name}")
             st.caption(EXPLAIN[name])

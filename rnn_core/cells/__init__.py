@@ -163,7 +163,9 @@ def layer_backward(
     need_dx : also return the input gradient (T, B, D).
     ws : Workspace for temporaries, or None.
     record : None, or a dict to receive the total gradient reaching every output, ``"h"``
-        (T, B, H), and for a cell with a cell state every cell state, ``"c"`` (T, B, H).
+        (T, B, H), and for a cell with a cell state every cell state, ``"c"`` (T, B, H); and
+        the gradient of the layer's input projection at every step, ``"input"`` (G, T, B, H):
+        what each step's input contributes, a text model's characters included.
 
     Returns
     -------

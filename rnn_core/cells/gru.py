@@ -158,6 +158,8 @@ def layer_backward(
         grad, dh0 = gru_backward(dhs, dh_last, hs, cache.gates, cache.hn, cache.hmn, w_hh, bptt, ws, record)
     dw_hh, db_hh = recurrent_backward(grad[:3], hs, GRU_HH_PERM)
     dxp = grad[1:]  # blocks r, z, n
+    if record is not None:
+        record["input"] = dxp.copy()
     db_ih = dxp.reshape(3, -1, dxp.shape[3]).sum(axis=1).reshape(-1)
     dw_ih, dx = project_backward(dxp, cache.x, w_ih, PERM, need_dx, ws)
     return (dw_ih, dw_hh, db_ih, db_hh), dx, dh0, None

@@ -166,6 +166,8 @@ def layer_backward(
         dpre, dh0, dc0 = lstm_backward(
             dhs, dh_last, dc_last, hs, cache.cs, cache.tc, cache.gates, w_hh, bptt, ws, record
         )
+    if record is not None:
+        record["input"] = dpre.copy()
     grads, dx = gradients_from_preactivations(dpre, cache, w_ih, PERM, need_dx, ws)
     return grads, dx, dh0, dc0
 

@@ -109,6 +109,8 @@ def layer_backward(
     """Backward of :func:`layer_forward`; see ``CellSpec.layer_backward``. dc0 is None."""
     with single_thread():
         dpre, dh0 = rnn_backward(dhs, dh_last, cache.hs, w_hh, cache.nonlinearity, bptt, ws, record)
+    if record is not None:
+        record["input"] = dpre[None].copy()
     grads, dx = gradients_from_preactivations(dpre[None], cache, w_ih, PERM, need_dx, ws)
     return grads, dx, dh0, None
 

@@ -84,4 +84,16 @@ class TaskOperations:
         x, y = through_time.probe(self.task.dataset, self.network.config.dtype)
         with single_thread():
             found = through_time.measure(self.network, x, y, path, int(layer))
+            if self.task.kind == "text":
+                # The same chunk the path and the heatmap show: how much each of its characters
+                # moves the prediction of the character after it.
+                ds = self.task.dataset
+                t = int(ds.seq_len)
+                ids = np.asarray(ds.val_ids if split == "val" else ds.train_ids)[index * t : index * t + t]
+                influence, predicted = through_time.character_influence(self.network, ids)
+                found["influence"] = {
+                    "text": ds.decode(ids),
+                    "values": influence,
+                    "next": ds.decode([predicted]),
+                }
         return {**found, "step": int(getattr(self, "step_count", 0))}
