@@ -59,6 +59,7 @@ class View:
     prefix: str = ""
     top_k: int = 10
     time_views: bool = False
+    neuron: int = -1  # the text-neurons view's unit; -1: the one that tracks a feature best
     sweep_setting_1: str = "cell"
     sweep_values_1: str = "rnn, lstm"
     sweep_setting_2: str = "—"

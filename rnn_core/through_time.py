@@ -321,3 +321,59 @@ def character_influence(network: Any, ids: np.ndarray) -> tuple[np.ndarray, int]
         network.backward(final_step_grad(out, y, "text"), cache, record=recorded)
     grad = recorded[0]["input"][:, :, 0, :]  # (G, T, H)
     return np.sqrt((grad**2).sum(axis=(0, 2))), predicted
+
+
+NEURON_CHARS = 240
+"""Characters of validation text the text-neurons view reads."""
+
+BRACKETS = {"(": ")", "[": "]", "{": "}"}
+
+
+def char_features(text: str) -> dict[str, np.ndarray]:
+    """Simple per-character features of ``text`` a unit may track, each (len(text),): a space, a
+    newline, inside double quotes, inside brackets (any depth), and the position in the word
+    (letters so far, 0 outside words)."""
+    n = len(text)
+    out = {
+        name: np.zeros(n)
+        for name in ("space", "newline", "inside quotes", "inside brackets", "position in word")
+    }
+    quoted, depth, run = False, 0, 0
+    closing = set(BRACKETS.values())
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted
+        elif ch in BRACKETS:
+            depth += 1
+        elif ch in closing:
+            depth = max(depth - 1, 0)
+        run = run + 1 if ch.isalpha() else 0
+        out["space"][i] = ch == " "
+        out["newline"][i] = ch == "\n"
+        out["inside quotes"][i] = quoted
+        out["inside brackets"][i] = depth > 0
+        out["position in word"][i] = run
+    return out
+
+
+def rank_units(
+    states: np.ndarray, features: dict[str, np.ndarray], top: int = 8
+) -> list[tuple[int, str, float]]:
+    """The ``top`` (unit, feature, Pearson correlation) pairs of ``states`` (T, H) with the
+    ``features`` (T,) each, strongest first by absolute correlation; constant features and
+    units are left out."""
+    states = np.asarray(states, dtype=np.float64)
+    z = states - states.mean(axis=0)
+    sd = np.sqrt((z**2).sum(axis=0))
+    found = []
+    for name, f in features.items():
+        f = np.asarray(f, dtype=np.float64) - np.mean(f)
+        norm = np.sqrt((f**2).sum())
+        if norm == 0:
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = (z * f[:, None]).sum(axis=0) / (sd * norm)
+        for unit in np.nonzero(np.isfinite(corr) & (sd > 0))[0]:
+            found.append((int(unit), name, float(corr[unit])))
+    found.sort(key=lambda item: -abs(item[2]))
+    return found[:top]

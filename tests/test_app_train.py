@@ -470,3 +470,20 @@ def test_on_text_the_memory_view_shades_each_character_by_its_pull_on_the_next()
     full = f'title="{found["values"][strongest]:.3g}" style="background: rgba(209, 73, 91, 1.00)"'
     assert full in shaded  # the strongest pull gets the full shade
     assert peak > 0 and "next character" in " ".join(m.value for m in at.markdown)
+
+
+def test_text_neurons_shade_the_chosen_units_activation_and_rank_the_trackers():
+    at = open_app("data")
+    at.radio(key=key("data_kind")).set_value("text").run()
+    [use] = [b for b in at.button if b.label.startswith("Use")]
+    use.click().run()
+    go(at, "train")
+    at.toggle(key=key("time_views")).set_value(True).run()
+    found = session(at).run.trainer.through_time("val", 0, 0)["neurons"]
+    [table] = [d.value for d in at.dataframe if "Tracks" in getattr(d.value, "columns", [])]
+    assert list(table["Unit"]) == [u for u, _, _ in found["ranking"]]
+    at.selectbox(key=key("neuron")).set_value(2).run()
+    [shaded] = [
+        h.proto.body for h in at.get("html") if h.proto.body.count("<span title=") == len(found["text"])
+    ]
+    assert f'title="{found["states"][0, 2]:.2f}"' in shaded  # unit 2's activation, not the best tracker's

@@ -305,3 +305,33 @@ def test_a_characters_influence_is_the_gradient_of_the_predictions_log_probabili
             w[row, char] = keep
             grad[row] = (up - down) / (2 * EPS)
         assert influence[t] == pytest.approx(np.linalg.norm(grad), rel=1e-6, abs=1e-10)
+
+
+def test_character_features_follow_their_definitions():
+    text = 'ab "cd" (e[f]g)\nhi'
+    f = through_time.char_features(text)
+    assert list(np.flatnonzero(f["space"])) == [2, 7]
+    assert list(np.flatnonzero(f["newline"])) == [15]
+    assert list(np.flatnonzero(f["inside quotes"])) == [
+        3,
+        4,
+        5,
+    ]  # from the opening quote to before the closing
+    assert list(np.flatnonzero(f["inside brackets"])) == [8, 9, 10, 11, 12, 13]
+    assert list(f["position in word"][:6]) == [1, 2, 0, 0, 1, 2] and list(f["position in word"][-2:]) == [
+        1,
+        2,
+    ]
+
+
+def test_units_are_ranked_by_their_correlation_with_each_feature():
+    rng = np.random.default_rng(0)
+    feature = rng.integers(0, 2, 300).astype(float)
+    states = rng.normal(size=(300, 5))
+    states[:, 3] = -2.0 * feature + 0.1 * rng.normal(size=300)  # tracks it, with the sign flipped
+    states[:, 1] = 0.5 * feature + rng.normal(size=300)
+    states[:, 4] = 1.0  # constant: no correlation to speak of
+    ranking = through_time.rank_units(states, {"f": feature, "flat": np.zeros(300)}, top=3)
+    assert [u for u, _, _ in ranking][:2] == [3, 1] and all(name == "f" for _, name, _ in ranking)
+    assert ranking[0][2] == pytest.approx(np.corrcoef(states[:, 3], feature)[0, 1], rel=1e-12)
+    assert 4 not in [u for u, _, _ in ranking]

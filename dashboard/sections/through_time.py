@@ -35,6 +35,11 @@ EXPLAIN = {
     "influence": "Each character of the window chosen above, as strongly shaded as it moves the model's "
     "guess of the next character (after the arrow). A model that uses context shades characters well "
     "back; one that only knows the last letter shades the end alone.",
+    "path-text": "One window's hidden state drawn as a path through time on its two main directions: "
+    "steps after which the model expects similar characters land close together.",
+    "neurons": "One hidden unit's activation behind each character (red above zero, blue below). The "
+    "table lists the units whose activation best follows a simple feature of the text, such as a space "
+    "or being inside brackets: some units learn to count, others to remember an open quote.",
     "spectrum": "Eigenvalues of the recurrent weights. Outside the unit circle a state can grow from step "
     "to step (exploding), well inside it fades (vanishing).",
     "spectrum-history": "The same over training, with the step Jacobian's mean singular value (dashed): "
@@ -89,6 +94,39 @@ def _influence(found: dict) -> None:
         + f' → <span style="border: 1px dashed #555; padding: 0 3px">{nxt}</span></div>'
     )
     st.caption(EXPLAIN["influence"])
+
+
+def _neurons(found: dict, layer: int) -> None:
+    """Text neurons: one unit's activation as the background of each character of a stretch of
+    validation text, and the units that best track simple character features."""
+    view = session.get().view
+    states = np.asarray(found["states"], dtype=float)
+    ranking = found["ranking"]
+    best = ranking[0][0] if ranking else 0
+    units = [-1, *range(states.shape[1])]
+    if view.neuron not in units:
+        view.neuron = -1
+
+    def label(u: int) -> str:
+        return f"the best tracker (unit {best})" if u == -1 else f"unit {u}"
+
+    st.markdown(f"**Text neurons, layer {layer}**")
+    unit = st.selectbox("Unit", units, format_func=label, width=260, **controls.view_kwargs("neuron"))
+    unit = best if unit == -1 else unit
+    values = states[:, unit]
+    peak = float(np.nanmax(np.abs(values))) or 1.0
+    spans = []
+    for ch, v in zip(found["text"], values, strict=False):
+        colour = "209, 73, 91" if v > 0 else "58, 110, 165"  # red above zero, blue below
+        shade = min(abs(v) / peak, 1.0) if np.isfinite(v) else 0.0
+        spans.append(f'<span title="{v:.2f}" style="background: rgba({colour}, {shade:.2f})">'
+                     f"{html.escape(visible_char(ch))}</span>")  # fmt: skip
+    st.html('<div style="font-family: monospace; font-size: 14px; line-height: 1.8; word-break: break-all">'
+            + "".join(spans) + "</div>")  # fmt: skip
+    if ranking:
+        rows = [{"Unit": u, "Tracks": name, "Correlation": round(r, 3)} for u, name, r in ranking]
+        st.dataframe(rows, hide_index=True, width=420)
+    st.caption(EXPLAIN["neurons"])
 
 
 def _spectrum_history(log: list[dict]):
@@ -156,4 +194,7 @@ def views(run: Run, found: dict | None) -> None:
                                  lambda: figures.path_figure(found["path"], found["share"], layer=layer),
                                  every=charts.REFRESH["time"])  # fmt: skip
         plot.chart(fig, key="fig_tt_path")
-        st.caption(EXPLAIN["path"] + f" (window {index} of the {split} split, chosen above)")
+        words = EXPLAIN["path-text"] if tr.dataset.kind == "text" else EXPLAIN["path"]
+        st.caption(words + f" (window {index} of the {split} split, chosen above)")
+    if found.get("neurons"):
+        _neurons(found["neurons"], layer)

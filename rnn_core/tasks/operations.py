@@ -77,6 +77,19 @@ class TaskOperations:
         ``'c0','i0','f0','g0','o0'``, GRU ``'r0','z0','n0'``."""
         return self._delegate("internals", split, index)
 
+    def _neurons(self, layer: int) -> dict[str, Any]:
+        """Text: the first :data:`~rnn_core.through_time.NEURON_CHARS` characters of the
+        validation text, the hidden states of ``layer`` over them (T, H) read from a zero state,
+        and the units that best track simple character features."""
+        ds = self.task.dataset
+        stretch = np.asarray(ds.val_ids)[: through_time.NEURON_CHARS]
+        text = ds.decode(stretch)
+        with np.errstate(over="ignore", invalid="ignore"):
+            _, _, cache = self.network.forward(stretch.reshape(-1, 1), None, cache=True)
+        states = cache.layers[layer].hs[1:, 0].astype(np.float32)  # (T, H)
+        ranking = through_time.rank_units(states, through_time.char_features(text))
+        return {"text": text, "states": states, "ranking": ranking}
+
     def through_time(self, split: str = "val", index: int = 0, layer: int = 0) -> dict[str, Any]:
         """The through-time views on the probe (:func:`rnn_core.through_time.measure`), with
         the path of window ``index`` of ``split`` at ``layer``, and the step they belong to."""
@@ -96,4 +109,5 @@ class TaskOperations:
                     "values": influence,
                     "next": ds.decode([predicted]),
                 }
+                found["neurons"] = self._neurons(int(layer))
         return {**found, "step": int(getattr(self, "step_count", 0))}
