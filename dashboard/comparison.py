@@ -27,9 +27,9 @@ NONE = "—"
 PROBE_VIEW = ("val", 0, 0)
 """The through-time measurement the Compare table reads its memory span from."""
 
-RADIUS = {"radius": True, "through_time": PROBE_VIEW}
-"""The Compare table shows each plain RNN's spectral radius and each run's memory span: the
-polls of a paused run ask for both."""
+TABLE_EXTRAS = {"through_time": PROBE_VIEW}
+"""The Compare table shows each run's memory span and each plain RNN's spectral radius, both
+from that measurement: the polls of a paused run ask for it too."""
 
 
 # ---------------------------------------------------------------------------------- the runs asked for
@@ -172,7 +172,7 @@ def build(sess: Session) -> str | None:
     sess.comparison = Comparison(base=sess.settings, data_label=spec.label, data_spec=spec, lanes=lanes)
     for lane in lanes:
         _, err = guarded(
-            "show the run", lambda run=lane.run: actions.prime(sess, run, internals=False, extra=RADIUS)
+            "show the run", lambda run=lane.run: actions.prime(sess, run, internals=False, extra=TABLE_EXTRAS)
         )
         if err is not None:
             return err
@@ -236,12 +236,10 @@ def tick(sess: Session) -> None:
         return
     for lane in cmp.live:
         run = lane.run
-        live.poll_run(
-            sess, lane.state, run, lambda run=run: live.wants_for(run, True, radius=True, through=PROBE_VIEW)
-        )
+        live.poll_run(sess, lane.state, run, lambda run=run: live.wants_for(run, True, through=PROBE_VIEW))
     for lane in cmp.live:
         _, err = guarded(
-            "evaluate the run", lambda lane=lane: live.settle(sess, lane.run, lane.state.moving, RADIUS)
+            "evaluate the run", lambda lane=lane: live.settle(sess, lane.run, lane.state.moving, TABLE_EXTRAS)
         )
         if err is not None:
             sess.flash("error", err)

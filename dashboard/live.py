@@ -74,7 +74,7 @@ STEP_SMOOTHING = 0.3
 """How much of a run's past CPU time and steps each new answer discounts (its average CPU time
 per step follows the recent answers, weighted by their steps)."""
 
-ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0, "radius": 2.0, "through_time": 2.0}
+ARRAYS_EVERY = {"pred": 0.5, "internals": 1.0, "sample": 1.0, "through_time": 2.0}
 """Seconds between fresh chart arrays while training (the loss curves come with every answer)."""
 
 log = logging.getLogger(__name__)
@@ -85,14 +85,12 @@ def wants_for(
     charts: bool,
     internals: tuple | None = None,
     *,
-    radius: bool = False,
     through: tuple | None = None,
 ) -> dict:
     """What the next poll should bring back besides the state: an evaluation when one is due,
     and, for a page with charts, the arrays of its charts when theirs are due (the hidden
-    states of ``internals``, a (split, window), only when given; the recurrent matrix's
-    spectral radius only with ``radius``; the through-time views of ``through``, a (split,
-    window, layer), only when given)."""
+    states of ``internals``, a (split, window), only when given; the through-time views of
+    ``through``, a (split, window, layer), only when given)."""
     now = time.perf_counter()
     wants: dict = {}
     if now - run.last_eval_time >= max(EVAL_MIN_INTERVAL, EVAL_COST_RATIO * run.eval_seconds):
@@ -110,8 +108,6 @@ def wants_for(
                 wants["internals"] = internals
             elif name == "sample" and run.trainer.kind == "text":
                 wants["sample"] = (120, 0.8)
-            elif name == "radius" and radius:
-                wants["radius"] = True
             elif name == "through_time" and through is not None:
                 wants["through_time"] = through
             else:

@@ -11,10 +11,13 @@ st.caption(
     f"Data: **{sess.data_spec.label}** · every run starts from the Train page's settings, with the "
     "changes below."
 )
-st.subheader("Side by side: live runs")
-side_by_side.runs_form()
-side_by_side.live_runs()
-side_by_side.run_actions()
-st.subheader("Sweep: settings × seeds")
-compare.sweep_form()
-compare.sweep_progress()
+if sess.dataset is None:
+    st.info("There is no data yet: choose it on the **Data** page.")
+else:
+    st.subheader("Side by side: live runs")
+    side_by_side.runs_form()
+    side_by_side.live_runs()
+    side_by_side.run_actions()
+    st.subheader("Sweep: settings × seeds")
+    compare.sweep_form()
+    compare.sweep_progress()

@@ -215,7 +215,7 @@ class TrainerActor:
 
         ``wants`` may ask for ``eval`` ("exact" or "estimate"), ``curves`` (points per curve),
         ``pred`` (points per split), ``internals`` ((split, index)), ``sample`` ((characters,
-        temperature)), ``through_time`` ((split, index, layer)), ``radius`` (True) and
+        temperature)), ``through_time`` ((split, index, layer)) and
         ``snapshot`` (True). The result has ``taken`` (accepted steps since the
         last poll), ``busy`` (seconds trained since then), ``divergence`` (None, or where it
         happened), ``failure`` (None, or why training stopped with an error), ``moving`` and
@@ -264,8 +264,6 @@ class TrainerActor:
             out["through_time"] = {
                 (split, int(index), int(layer)): tr.through_time(split, int(index), int(layer))
             }
-        if wants.get("radius"):
-            out["radius"] = tr.network.recurrent_radius()
         if wants.get("snapshot"):
             out["snapshot"] = tr.snapshot()
         return out

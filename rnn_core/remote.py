@@ -268,8 +268,6 @@ class RemoteRun:
             self._answers[("sample_line",)] = (step, out["sample"])
         if "eval" in out:
             self._answers[("eval",)] = (step, out["eval"])
-        if "radius" in out:
-            self._answers[("radius",)] = (step, out["radius"])
         if "snapshot" in out:
             self._snapshot, self._snapshot_time = out["snapshot"], time.monotonic()
 

@@ -78,11 +78,17 @@ def gradient_flow(network: Any, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     """Norms by lag of the gradients of :func:`state_gradients`: ``"h"`` and (a cell with a cell
     state) ``"c"`` as (L, T) arrays, row k for layer k, column j for lag j; each norm is over
     the probe's windows and units together."""
-    layers = state_gradients(network, x, y)
-    out: dict[str, Any] = {"h": np.stack([by_lag(np.sqrt((g["h"] ** 2).sum(axis=(1, 2)))) for g in layers])}
-    if "c" in layers[0]:
-        out["c"] = np.stack([by_lag(np.sqrt((g["c"] ** 2).sum(axis=(1, 2)))) for g in layers])
-    return out
+    return _norms_by_lag(state_gradients(network, x, y))
+
+
+def _norms_by_lag(layers: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Recorded state gradients (per layer, ``"h"`` and maybe ``"c"`` (T, B, H)) -> their norms
+    over windows and units by lag, (L, T) each."""
+    return {
+        which: np.stack([by_lag(np.sqrt((g[which] ** 2).sum(axis=(1, 2)))) for g in layers])
+        for which in ("h", "c")
+        if which in layers[0]
+    }
 
 
 def flow_ratios(norms_by_lag: np.ndarray, lags=FLOW_LAGS) -> dict[int, float]:
@@ -268,10 +274,13 @@ def measure(
         states = cache.layers[layer].hs[1:].reshape(-1, c.hidden_size).copy()  # (T * n, H)
         recorded: list[dict[str, np.ndarray]] = []
         network.backward(final_step_grad(out, y, c.head), cache, record=recorded)
-    flow = {"h": np.stack([by_lag(np.sqrt((g["h"] ** 2).sum(axis=(1, 2)))) for g in recorded])}
-    if "c" in recorded[0]:
-        flow["c"] = np.stack([by_lag(np.sqrt((g["c"] ** 2).sum(axis=(1, 2)))) for g in recorded])
-    result: dict[str, Any] = {"flow": flow, "saliency": None, "span": None, "path": None, "share": None}
+    result: dict[str, Any] = {
+        "flow": _norms_by_lag(recorded),
+        "saliency": None,
+        "span": None,
+        "path": None,
+        "share": None,
+    }
     if c.head == "regression":
         result["saliency"] = saliency(network, x)
         result["span"] = memory_span(result["saliency"])

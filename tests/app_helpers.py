@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from dashboard.session import SESSION_KEY, Session, button_key, uploader_key
+from dashboard.session import SESSION_KEY, Session, button_key, key, uploader_key
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -35,6 +35,14 @@ def go(at: AppTest, page: str) -> AppTest:
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, at.exception
     return at
+
+
+def use_text(at: AppTest) -> None:
+    """Switch the data to the default text sample on the Data page."""
+    go(at, "data")
+    at.radio(key=key("data_kind")).set_value("text").run()
+    click(at, "Use this data")
+    assert session(at).dataset.kind == "text"
 
 
 def session(at: AppTest) -> Session:

@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from app_helpers import chart_specs, click, go, metric, open_app, press, session, trainer, upload
+from app_helpers import chart_specs, click, go, metric, open_app, press, session, trainer, upload, use_text
 
 from dashboard.session import key
 from rnn_core.config import TrainConfig
@@ -12,13 +12,6 @@ from rnn_core.data import text_dataset
 from rnn_core.trainer import Trainer
 
 NPZ = "application/octet-stream"
-
-
-def use_text(at) -> None:
-    go(at, "data")
-    at.radio(key=key("data_kind")).set_value("text").run()
-    click(at, "Use this data")
-    assert session(at).dataset.kind == "text"
 
 
 def test_predict_regression_forecast_and_metrics_table():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from app_helpers import array_values, chart_titled, go, open_app, press, run_until, session
+from app_helpers import array_values, chart_titled, go, open_app, press, run_until, session, use_text
 
 from dashboard.session import key
 
@@ -143,11 +143,8 @@ def test_a_bad_change_says_why_and_keeps_the_runs_there_are():
 
 
 def test_text_runs_show_a_sampled_line_each_and_the_sidebar_names_the_runs():
-    at = open_app("data")
-    at.radio(key=key("data_kind")).set_value("text").run()
-    [use] = [b for b in at.button if b.label.startswith("Use")]
-    use.click().run()
-    assert session(at).dataset.kind == "text"
+    at = open_app()
+    use_text(at)
     _compare(at)
     press(at, "compare_reset")
     assert not at.error, [e.value for e in at.error]

@@ -23,6 +23,7 @@ from app_helpers import (
     sidebar_text,
     texts,
     trainer,
+    use_text,
 )
 
 from dashboard.session import button_key, key
@@ -455,10 +456,8 @@ def test_the_through_time_views_update_while_training_and_close_on_request():
 
 
 def test_on_text_the_memory_view_shades_each_character_by_its_pull_on_the_next():
-    at = open_app("data")
-    at.radio(key=key("data_kind")).set_value("text").run()
-    [use] = [b for b in at.button if b.label.startswith("Use")]
-    use.click().run()
+    at = open_app()
+    use_text(at)
     go(at, "train")
     at.toggle(key=key("time_views")).set_value(True).run()
     assert not at.exception
@@ -473,10 +472,8 @@ def test_on_text_the_memory_view_shades_each_character_by_its_pull_on_the_next()
 
 
 def test_text_neurons_shade_the_chosen_units_activation_and_rank_the_trackers():
-    at = open_app("data")
-    at.radio(key=key("data_kind")).set_value("text").run()
-    [use] = [b for b in at.button if b.label.startswith("Use")]
-    use.click().run()
+    at = open_app()
+    use_text(at)
     go(at, "train")
     at.toggle(key=key("time_views")).set_value(True).run()
     found = session(at).run.trainer.through_time("val", 0, 0)["neurons"]

@@ -38,9 +38,6 @@ def _label(name: str) -> str:
 
 def sweep_form() -> None:
     sess = session.get()
-    if sess.dataset is None:
-        st.info("There is no data yet: choose it on the **Data** page.")
-        return
     st.markdown(
         "Vary one to three settings of the Train page, each run with several seeds, and see whether "
         "a difference is larger than the spread between seeds. The runs train on the server's "

@@ -29,9 +29,6 @@ def _label(name: str) -> str:
 def runs_form() -> None:
     """How many runs, what each changes from the Train settings, and the run buttons."""
     sess = session.get()
-    if sess.dataset is None:
-        st.info("There is no data yet: choose it on the **Data** page.")
-        return
     st.markdown(
         "Up to four runs on the same data, each the Train page's settings with one change (or another "
         "seed). Runs with the same seed see the same split and batches: a difference between them is "
@@ -42,7 +39,7 @@ def runs_form() -> None:
     st.caption("**Run 1** · the Train page's settings, unchanged")
     for k in range(2, int(sess.view.compare_count) + 1):
         left, right, _ = st.columns(3)
-        name = sess.view.__dict__[f"compare_setting_{k}"]
+        name = getattr(sess.view, f"compare_setting_{k}")
         left.selectbox(f"Run {k} changes", (comparison.NONE, *comparison.CHANGEABLE), format_func=_label,
                        **controls.view_kwargs(f"compare_setting_{k}"))  # fmt: skip
         right.text_input("to", placeholder=PLACEHOLDERS.get(name, "a value"),
@@ -132,9 +129,11 @@ def _table(cmp: Comparison) -> None:
         tr, ev = lane.run.trainer, lane.run.last_eval or {}
         val = ev.get(metric)
         rate, _ = lane.state.steps_per_second()
-        radius = tr.answer("radius")
         found = tr.answer("through_time", *comparison.PROBE_VIEW)
         span = found.get("span") if found else None
+        # A plain RNN's one recurrent matrix per layer is the spectrum's "h" block.
+        radii = [layer["h"]["radius"] for layer in found["spectrum"] if "h" in layer] if found else []
+        radius = max(radii) if radii else None
         # The numbers that answer "which is better" first: on a phone the rest scrolls.
         rows.append({
             "Run": lane.name,
