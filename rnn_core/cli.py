@@ -89,6 +89,12 @@ def add_run_arguments(add) -> None:
     add("--inputs", help="CSV: extra input columns, comma separated (e.g. humidity,pressure)")
     add("--missing", choices=("interpolate", "drop"), help="CSV: fill gaps by interpolation or drop rows")
     add("--val-fraction", type=float, help="share of windows (or text) kept for validation")
+    add(
+        "--test-fraction",
+        type=float,
+        help="series: share of rows held out at the end as a test period, scored only with "
+        "--score-test (default: 0.15 for a CSV, at least 12 rows; 0 for sine)",
+    )
     add("--lowercase", action="store_true", help="text: lowercase before building the vocabulary")
     add("--preset", choices=sorted(PRESETS), help="start from a named group of settings")
     for setting in group(*RUN_GROUPS, "sine"):
@@ -173,6 +179,10 @@ def load_data(args: argparse.Namespace) -> Any:
         kw["seq_len"] = PRESETS[args.preset].values.get("seq_len", kw["seq_len"])
     if args.val_fraction is not None:
         kw["val_fraction"] = args.val_fraction
+    if args.test_fraction is not None:
+        if kind not in ("csv", "sine"):
+            raise PlaygroundError("--test-fraction only applies to series data (sine or CSV); remove it")
+        kw["test_fraction"] = args.test_fraction
     if args.lowercase:
         kw["lowercase"] = True
     if args.column is not None:
@@ -312,6 +322,7 @@ def summary(trainer: Any, dataset: Any, ev: dict[str, Any], *, steps_done: int, 
     """The JSON object ``train --json`` prints."""
     is_text = dataset.kind == "text"
     report = getattr(dataset, "report", {}) or {}
+    test = getattr(dataset, "test", None)
     result: dict[str, Any] = {
         "data": dataset.name,
         "kind": dataset.kind,
@@ -333,6 +344,8 @@ def summary(trainer: Any, dataset: Any, ev: dict[str, Any], *, steps_done: int, 
             "input_size": int(dataset.input_size),
             "train_windows": _windows(dataset, "train"),
             "val_windows": _windows(dataset, "val"),
+            "test_rows": test.length if test is not None else 0,
+            "test_scored": False,
             "seq_len": int(dataset.seq_len),
             "params": int(trainer.network.n_params()),
             "model": {

@@ -1,5 +1,7 @@
 """The Data page through streamlit.testing: sine settings, CSV uploads (good and bad), text sources."""
 
+import math
+
 import numpy as np
 from app_helpers import button_labels, click, go, metric, open_app, press, session, trainer, upload
 
@@ -73,7 +75,8 @@ def test_csv_upload_columns_and_use():
     assert not at.exception
     ds = session(at).dataset
     assert ds.columns == ["load", "temperature"]
-    assert ds.raw.shape[0] == 119  # the row with a missing value was dropped
+    # the row with a missing value was dropped; the last 15% of the rows wait as the test period
+    assert ds.raw.shape[0] + ds.test.length == 119 and ds.test.length == math.ceil(0.15 * 119)
     assert np.issubdtype(np.asarray(ds.x_axis).dtype, np.datetime64)
     assert trainer(at).config.input_size == 2
     # and it trains

@@ -78,7 +78,9 @@ def test_csv_run_with_target_and_extra_input(tmp_path):
     assert r.returncode == 0, r.stderr
     d = last_json(r.stdout)
     assert d["input_size"] == 2 and d["rows"] == n and d["missing_filled"] == 2
-    assert d["train_windows"] + d["val_windows"] == n - 12
+    # the last 15% of the rows (24 of 160) are held out as the test period, unscored
+    assert d["test_rows"] == 24 and d["test_scored"] is False
+    assert d["train_windows"] + d["val_windows"] == n - 24 - 12
     assert math.isfinite(d["val_rmse"])
     assert r.stderr == ""
 

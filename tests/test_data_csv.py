@@ -139,7 +139,7 @@ def test_bad_settings():
 def test_semicolon_with_decimal_comma():
     rows = [["Datum", "Temperatur", "Feuchte"]]
     rows += [[f"{d:02d}.01.2021", f"{d},{d % 10}", f"{80 + d}"] for d in range(1, 31)]
-    ds = csv_dataset(csv_bytes(rows, ";"), seq_len=5, inputs=["Feuchte"])
+    ds = csv_dataset(csv_bytes(rows, ";"), seq_len=5, inputs=["Feuchte"], test_fraction=0)
     assert ds.columns == ["Temperatur", "Feuchte"]
     assert ds.raw[0, 0] == pytest.approx(1.1) and ds.raw[12, 0] == pytest.approx(13.3)
     assert ds.report["date_column"] == "Datum" and ds.x_label == "Datum"
@@ -148,7 +148,7 @@ def test_semicolon_with_decimal_comma():
 
 
 def test_headerless_single_column():
-    ds = csv_dataset(csv_bytes(ramp_rows(30)), seq_len=4)
+    ds = csv_dataset(csv_bytes(ramp_rows(30)), seq_len=4, test_fraction=0)
     assert ds.columns == ["column 1"]
     np.testing.assert_allclose(ds.raw[:, 0], np.arange(30) * 0.5)
     assert ds.report["rows"] == 30
@@ -206,7 +206,7 @@ def test_gaps_interpolated_in_time():
 def test_gaps_by_position_without_dates_and_nearest_at_the_ends():
     # in a one-column file an empty cell is a blank line; a blank last line only ends the file
     vals = ["", "2", "", "", "8", *[str(v) for v in range(9, 25)], "NA", ""]
-    ds = csv_dataset(csv_bytes([["v"]] + [[v] for v in vals]), seq_len=3)
+    ds = csv_dataset(csv_bytes([["v"]] + [[v] for v in vals]), seq_len=3, test_fraction=0)
     assert ds.report["rows"] == 22
     np.testing.assert_allclose(ds.raw[:6, 0], [2, 2, 4, 6, 8, 9])
     assert ds.raw[-1, 0] == 24
@@ -223,7 +223,7 @@ def test_gaps_dropped_on_request():
 
 def test_infinities_reported_and_filled():
     vals = ["1", "inf", "3", "-Infinity", "5", "1e999"] + [str(v) for v in range(7, 20)]
-    ds = csv_dataset(csv_bytes([["v"]] + [[v] for v in vals]), seq_len=3)
+    ds = csv_dataset(csv_bytes([["v"]] + [[v] for v in vals]), seq_len=3, test_fraction=0)
     assert ds.report["infinite"] == 3
     assert ds.raw[1, 0] == 2 and ds.raw[3, 0] == 4 and ds.raw[5, 0] == 6
     assert any("infinite" in n for n in ds.report["notes"])
@@ -235,9 +235,11 @@ def test_several_numeric_columns_target_and_inputs():
     table = read_csv_table(csv_bytes(rows))
     assert table.numeric_columns == ["temp", "humidity", "wind"]
     assert table.unusable_columns == ["station"]
-    ds = csv_dataset(table, seq_len=4)
+    ds = csv_dataset(table, seq_len=4, test_fraction=0)
     assert ds.columns == ["temp"] and ds.input_size == 1
-    ds = csv_dataset(table, target="humidity", inputs=["temp", "wind", "humidity"], seq_len=4)
+    ds = csv_dataset(
+        table, target="humidity", inputs=["temp", "wind", "humidity"], seq_len=4, test_fraction=0
+    )
     assert ds.columns == ["humidity", "temp", "wind"] and ds.input_size == 3
     assert ds.train_X.shape[2] == 3
     np.testing.assert_array_equal(ds.raw[:, 0], 50 + np.arange(1, 31))
@@ -258,16 +260,16 @@ def test_thousands_separators():
     ds = csv_dataset(csv_bytes(rows), seq_len=3)
     assert ds.raw[0, 0] == 1001.5 and ds.raw[11, 0] == 12012.5
     rows = [["Monat", "Umsatz"]] + [[f"01.{m:02d}.2020", f"{m}.{m:03d},25"] for m in range(1, 13)]
-    ds = csv_dataset(csv_bytes(rows, ";"), seq_len=3)
+    ds = csv_dataset(csv_bytes(rows, ";"), seq_len=3, test_fraction=0)
     assert ds.raw[1, 0] == 2002.25 and ds.raw[10, 0] == 11011.25
     rows = [["v"]] + [[f"1 {k:03d},5"] for k in range(12)]
-    ds = csv_dataset(csv_bytes(rows, ";"), seq_len=3)
+    ds = csv_dataset(csv_bytes(rows, ";"), seq_len=3, test_fraction=0)
     assert ds.raw[3, 0] == 1003.5
 
 
 def test_year_column_is_the_time_axis():
     rows = [["year", "count"]] + [[str(1800 + i), f"{(i * 37) % 101}"] for i in range(40)]
-    ds = csv_dataset(csv_bytes(rows), seq_len=5)
+    ds = csv_dataset(csv_bytes(rows), seq_len=5, test_fraction=0)
     assert ds.columns == ["count"] and ds.x_label == "year"
     assert ds.x_axis[0] == 1800.0 and ds.x_axis[-1] == 1839.0
 

@@ -308,7 +308,7 @@ def test_validation_only_evaluation(sine):
 def test_forecast_dates_continue_a_dated_csv():
     rows = ["date,level,rain"]
     rows += [f"2021-{1 + i // 28:02d}-{1 + i % 28:02d},{5 + math.sin(i / 4):.4f},{i % 7}" for i in range(200)]
-    ds = csv_dataset("\n".join(rows).encode(), inputs=["rain"], seq_len=20)
+    ds = csv_dataset("\n".join(rows).encode(), inputs=["rain"], seq_len=20, test_fraction=0)
     tr = Trainer.create(ds)
     tr.run(20)
     x, values = tr.forecast(3)
@@ -394,7 +394,7 @@ def test_clip_value_never_turns_a_non_finite_gradient_into_an_update(sine, bad):
 def test_forecast_axis_moves_on_when_time_stamps_repeat():
     # Three readings per day: the median spacing is zero, so the average spacing is used.
     rows = ["date,level"] + [f"2021-03-{1 + i // 3:02d},{math.sin(i / 3):.4f}" for i in range(60)]
-    tr = Trainer.create(csv_dataset("\n".join(rows).encode(), seq_len=6))
+    tr = Trainer.create(csv_dataset("\n".join(rows).encode(), seq_len=6, test_fraction=0))
     x, _ = tr.forecast(4)
     last = np.datetime64("2021-03-20", "ns")
     step = (last - np.datetime64("2021-03-01", "ns")) / 59  # 19 days over 59 gaps

@@ -67,6 +67,32 @@ class RegressionWindows:
         return int(self.val_y.shape[0])
 
 
+@dataclass(frozen=True, eq=False)
+class HeldOut:
+    """The rows at the end of a series held out of training and validation until a user asks.
+
+    Nothing that trains, validates, normalises, scores a baseline or draws a chart reads these
+    rows: a dataset is built from the rows before them only, so replacing them changes nothing
+    until :meth:`rows` is called (by "Score on test"; the tests check exactly that).
+
+    Attributes
+    ----------
+    start : int
+        Index of the first held-out row in the whole series (the scored part has ``start`` rows).
+    length : int
+        Number of held-out rows.
+    """
+
+    start: int
+    length: int
+    _raw: np.ndarray = field(repr=False)
+    _x_axis: np.ndarray = field(repr=False)
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The held-out values ``(length, C)`` in original units and their x-axis ``(length,)``."""
+        return self._raw, self._x_axis
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
 class SeriesDataset(RegressionWindows):
     """Many-to-one regression: a window of ``seq_len`` rows predicts the next target value.
@@ -105,11 +131,15 @@ class SeriesDataset(RegressionWindows):
     report : dict
         ``rows, missing_filled, missing_dropped, infinite, encoding, notes, unusable_columns,
         date_column`` and source-specific extras.
+    test : HeldOut or None
+        The held-out rows after ``raw`` (``raw``, ``x_axis`` and every array above cover only
+        the rows before them), or None without a test period.
     """
 
     x_axis: np.ndarray
     x_label: str
     raw: np.ndarray
+    test: HeldOut | None = None
 
     @property
     def input_size(self) -> int:

@@ -153,13 +153,15 @@ def sine_dataset(
     seed: int = 0,
     n_train: int | None = None,
     val_fraction: float = 1 / 3,
+    test_fraction: float = 0.0,
     name: str = "sine",
 ) -> SeriesDataset:
     """A generated sine series as a :class:`SeriesDataset` (defaults: the tutorials' task).
 
     Generator settings as in :func:`sine_series`. ``n_train`` fixes the number of training
     windows; otherwise the last ``val_fraction`` of the windows validate (1/3 by default, which
-    gives 100/50 for the default 150 windows).
+    gives 100/50 for the default 150 windows). ``test_fraction`` holds out a test period at the
+    end (none by default: the tutorials' task has none).
     """
     seq_len = check_seq_len(seq_len)
     settings = {
@@ -191,5 +193,6 @@ def sine_dataset(
         x_label="x",
         n_train=n_train,
         val_fraction=val_fraction,
+        test_fraction=test_fraction,
         report={"rows": int(length), "generator": settings, "notes": []},
     )

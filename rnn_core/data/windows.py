@@ -15,6 +15,10 @@ Definitions (the tests check each one):
   column that is constant there gets ``scale = 1`` (noted in the report) instead of a division by
   zero. ``raw = normalised * scale + shift``; the target uses column 0's statistics, so a
   prediction can be fed back as the next input unchanged.
+- Test period: with ``test_fraction > 0`` the last ``max(ceil(N * test_fraction), test_min_rows)``
+  rows are held out *before* any of the above (a :class:`~rnn_core.data.datasets.HeldOut`):
+  windows, split, statistics and baselines are those of the first rows alone. A series too short
+  to keep ``T + 2`` rows besides gets no test period, and its report says so.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import math
 import numpy as np
 
 from rnn_core.data.baselines import regression_baselines
-from rnn_core.data.datasets import SeriesDataset
+from rnn_core.data.datasets import HeldOut, SeriesDataset
 from rnn_core.errors import PlaygroundError
 
 MAX_SEQ_LEN = 10_000
@@ -49,6 +53,24 @@ def check_fraction(val_fraction) -> float:
     if not ok or not math.isfinite(val_fraction) or not 0 < val_fraction < 1:
         raise PlaygroundError(f"validation fraction must be between 0 and 1 (e.g. 0.2); got {val_fraction!r}")
     return float(val_fraction)
+
+
+def check_test_fraction(test_fraction) -> float:
+    """Validate a test fraction in [0, 0.5] (0: no test period)."""
+    ok = isinstance(test_fraction, (int, float)) and not isinstance(test_fraction, bool)
+    if not ok or not math.isfinite(test_fraction) or not 0 <= test_fraction <= 0.5:
+        raise PlaygroundError(
+            f"test fraction must be from 0 (no test period) to 0.5 (e.g. 0.15); got {test_fraction!r}"
+        )
+    return float(test_fraction)
+
+
+def held_out_rows(n_rows: int, seq_len: int, test_fraction: float, test_min_rows: int = 1) -> int:
+    """Rows held out at the end (see the module docstring); 0 when the series is too short."""
+    if check_test_fraction(test_fraction) == 0:
+        return 0
+    n_test = max(math.ceil(n_rows * test_fraction), int(test_min_rows), 1)
+    return n_test if n_rows - n_test >= seq_len + 2 else 0
 
 
 def split_counts(n_windows: int, *, n_train: int | None = None, val_fraction: float = 0.2) -> tuple[int, int]:
@@ -122,6 +144,8 @@ def build_series_dataset(
     x_label: str = "row",
     n_train: int | None = None,
     val_fraction: float = 0.2,
+    test_fraction: float = 0.0,
+    test_min_rows: int = 1,
     report: dict | None = None,
 ) -> SeriesDataset:
     """Window, split, normalise and score baselines for a cleaned ``(N, C)`` series.
@@ -136,6 +160,8 @@ def build_series_dataset(
         Chart positions; defaults to ``0 .. N-1`` as float.
     n_train, val_fraction
         The split (see the module docstring).
+    test_fraction, test_min_rows
+        The held-out test period at the end (see the module docstring); 0 holds out nothing.
     report : dict, optional
         Source details merged into the dataset's report (notes are appended to).
     """
@@ -154,6 +180,16 @@ def build_series_dataset(
         )
     if not np.all(np.isfinite(values)):
         raise PlaygroundError("series contains missing or infinite values; fill or drop them first")
+    x_all = _x_axis(x_axis, n)
+    n_test = held_out_rows(n, seq_len, test_fraction, test_min_rows)
+    test = None
+    if n_test:
+        n -= n_test
+        test = HeldOut(n, n_test, values[n:].copy(), x_all[n:].copy())
+        test._raw.setflags(write=False)
+        values, x = values[:n], x_all[:n]
+    else:
+        x = x_all
     n_windows = n - seq_len
     n_tr, n_va = split_counts(n_windows, n_train=n_train, val_fraction=val_fraction)
 
@@ -195,15 +231,12 @@ def build_series_dataset(
         f"{n_tr} training and {n_va} validation windows of {seq_len} rows; "
         f"normalised with rows 0..{int(train_idx[-1])}"
     )
-
-    if x_axis is None:
-        x = np.arange(n, dtype=np.float64)
-    else:
-        x = np.asarray(x_axis)
-        if x.shape != (n,):
-            raise PlaygroundError(f"x axis must have {n} values; got shape {x.shape}")
-        if not np.issubdtype(x.dtype, np.datetime64):
-            x = x.astype(np.float64)
+    if test is not None:
+        rep["split"] += f"; the last {test.length} rows are held out as a test period"
+    elif test_fraction:
+        rep["notes"].append(
+            f"the series is too short to hold out a test period besides {seq_len + 2} rows; none is held out"
+        )
 
     return SeriesDataset(
         name=name,
@@ -224,4 +257,15 @@ def build_series_dataset(
         target_scale=target_scale,
         baselines=baselines,
         report=rep,
+        test=test,
     )
+
+
+def _x_axis(x_axis, n: int) -> np.ndarray:
+    """Chart positions ``(n,)``: ``0 .. n-1`` by default, else floats or datetime64 as given."""
+    if x_axis is None:
+        return np.arange(n, dtype=np.float64)
+    x = np.asarray(x_axis)
+    if x.shape != (n,):
+        raise PlaygroundError(f"x axis must have {n} values; got shape {x.shape}")
+    return x if np.issubdtype(x.dtype, np.datetime64) else x.astype(np.float64)

@@ -24,6 +24,8 @@ def csv_dataset(
     inputs=(),
     seq_len: int = 50,
     val_fraction: float = 0.2,
+    test_fraction: float = 0.15,
+    test_min_rows: int = 12,
     missing: str = "interpolate",
     name: str | None = None,
     max_bytes: int = MAX_BYTES,
@@ -43,6 +45,9 @@ def csv_dataset(
         Window length; the cleaned series needs at least ``seq_len + 2`` rows.
     val_fraction : float
         Share of the windows, at the end in time, used for validation.
+    test_fraction, test_min_rows : float, int
+        The test period held out after them: this share of the rows, at least ``test_min_rows``
+        (the longest horizon the Predict page scores by default); 0 holds out nothing.
     missing : {"interpolate", "drop"}
         Fill gaps by interpolation in time (nearest value at the ends) or drop incomplete rows.
     """
@@ -93,6 +98,8 @@ def csv_dataset(
         x_axis=x,
         x_label=table.date_column or "row",
         val_fraction=val_fraction,
+        test_fraction=test_fraction,
+        test_min_rows=test_min_rows,
         report=report,
     )
 
