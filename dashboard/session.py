@@ -39,6 +39,7 @@ class View:
     csv_inputs: tuple[str, ...] = ()
     csv_missing: str = "interpolate"
     csv_val: float = 0.2
+    csv_test: float = 0.15
     text_source: str = "sample"
     text_sample: str = ""
     text_pasted: str = ""
@@ -53,6 +54,10 @@ class View:
     layer: int = 0
     inside: str = "hidden state"
     horizon: int = 50
+    fc_horizon: int = 12
+    fc_level: float = 0.8
+    fc_season: int = 0  # 0: the season detected on the training rows
+    fc_metric: str = "mase"
     temperature: float = 0.8
     sample_length: int = 300
     prime: str = ""
@@ -227,6 +232,8 @@ class Session:
     sweep_ended: bool = False  # its end was drawn (and the page rerun to stop polling)
     comparison: Comparison | None = None
     flashes: list[tuple[str, str]] = field(default_factory=list)
+    test_report: dict | None = None  # the last "Score on test" and the run and settings it scored
+    test_used: Any = None  # the data spec whose test period has been scored
     status_slot: Any = None
     live_drawn: bool = False
 
@@ -330,6 +337,7 @@ BUTTON_KEYS = (
     "roll_back_advised",
     "preset",
     "sample",
+    "score_test",
     "use_data",
     "sweep",
     "sweep_cancel",

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from rnn_core import through_time
+from rnn_core import forecast_cli, through_time
 from rnn_core.config import RunSettings
 from rnn_core.errors import PlaygroundError
 from rnn_core.schedule import lr_at
@@ -89,12 +89,7 @@ def add_run_arguments(add) -> None:
     add("--inputs", help="CSV: extra input columns, comma separated (e.g. humidity,pressure)")
     add("--missing", choices=("interpolate", "drop"), help="CSV: fill gaps by interpolation or drop rows")
     add("--val-fraction", type=float, help="share of windows (or text) kept for validation")
-    add(
-        "--test-fraction",
-        type=float,
-        help="series: share of rows held out at the end as a test period, scored only with "
-        "--score-test (default: 0.15 for a CSV, at least 12 rows; 0 for sine)",
-    )
+    forecast_cli.add_data_flags(add)
     add("--lowercase", action="store_true", help="text: lowercase before building the vocabulary")
     add("--preset", choices=sorted(PRESETS), help="start from a named group of settings")
     for setting in group(*RUN_GROUPS, "sine"):
@@ -119,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the results as one JSON object on the last line"
     )
     t.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    forecast_cli.add_train_flags(t.add_argument)
     from rnn_core.sweep_cli import add_parser as add_sweep
 
     add_sweep(sub, add_run_arguments)
@@ -179,10 +175,7 @@ def load_data(args: argparse.Namespace) -> Any:
         kw["seq_len"] = PRESETS[args.preset].values.get("seq_len", kw["seq_len"])
     if args.val_fraction is not None:
         kw["val_fraction"] = args.val_fraction
-    if args.test_fraction is not None:
-        if kind not in ("csv", "sine"):
-            raise PlaygroundError("--test-fraction only applies to series data (sine or CSV); remove it")
-        kw["test_fraction"] = args.test_fraction
+    kw.update(forecast_cli.data_options(args, kind))
     if args.lowercase:
         kw["lowercase"] = True
     if args.column is not None:
@@ -294,6 +287,7 @@ def train_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextI
     if args.save is not None and not Path(args.save).resolve().parent.is_dir():
         raise PlaygroundError(f"--save: folder {Path(args.save).parent} does not exist")
     dataset = load_data(args)
+    forecast_cli.check(args, dataset)
     trainer = make_trainer(dataset, s)
     bar = Progress(s["steps"], err, enabled=not args.no_progress)
     done, train_seconds = fit(trainer, bar)
@@ -303,6 +297,7 @@ def train_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextI
         trainer.save(args.save)
     result = summary(trainer, dataset, ev, steps_done=done, train_seconds=train_seconds)
     result["train"]["final_lr"] = trainer.optimizer.lr
+    result.update(forecast_cli.summary(trainer, dataset, args))
     result["total_seconds"] = time.perf_counter() - started
     if args.save is not None:
         result["saved"] = None if trainer.diverged else str(args.save)

@@ -324,6 +324,9 @@ class RemoteRun:
     def forecast(self, n: int):
         return self.call("forecast", n)
 
+    def forecast_report(self, period: str = "val", horizon: int = 12, level: float = 0.8, season=None):
+        return self.call("forecast_report", period, horizon, level, season)
+
     def sample(self, n: int = 200, temperature: float = 1.0, prime: str = "") -> str:
         return self.call("sample", n=n, temperature=temperature, prime=prime)
 

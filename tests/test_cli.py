@@ -224,3 +224,55 @@ def test_bench_flag_errors_are_one_line_too():
     assert r.returncode == 2
     assert_one_error_line(r.stderr, "unrecognized arguments")
     assert r.stdout == ""
+
+
+def _monthly_csv(path: Path, n: int = 180) -> Path:
+    rng = np.random.default_rng(5)
+    lines = ["month,sales"]
+    for i in range(n):
+        month = np.datetime64("2001-01") + i
+        lines.append(f"{month}-01,{20 + 6 * np.sin(2 * np.pi * i / 12) + rng.normal():.3f}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_train_json_scores_by_horizon_and_the_test_period_only_when_asked(tmp_path):
+    csv = _monthly_csv(tmp_path / "sales.csv")
+    base = ["train", "--data", str(csv), "--seq-len", "24", "--steps", "30", "--json", "--no-progress"]
+    r = run_cli(*base, "--horizon", "6")
+    assert r.returncode == 0, r.stderr
+    d = last_json(r.stdout)
+    val = d["forecast"]["val"]
+    assert "test" not in d["forecast"] and d["test_scored"] is False
+    assert val["season"] == {"length": 12, "how": "monthly dates: 12"}
+    assert set(val["errors"]) == {
+        "RNN",
+        "persistence",
+        "seasonal naive",
+        "drift",
+        "training mean",
+        "linear AR",
+    }
+    assert all(len(v["mase"]) == 6 for v in val["errors"].values())
+    # origins: every row o with o+1..o+6 inside the validation targets' rows
+    assert val["origins"] == d["val_windows"] - 6 + 1
+
+    r = run_cli(*base, "--score-test", "--level", "0.9")
+    assert r.returncode == 0, r.stderr
+    d = last_json(r.stdout)
+    test = d["forecast"]["test"]
+    assert d["test_scored"] is True and d["test_rows"] == math.ceil(0.15 * 180)
+    assert test["origins"] == d["test_rows"] - 12 + 1 and test["level"] == 0.9
+    assert 0 <= test["coverage"] <= 1 and len(test["coverage_by_horizon"]) == 12
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [(["--horizon", "0"], "--horizon"), (["--level", "1.5"], "--level"),
+     (["--score-test", "--test-fraction", "0"], "no test period")],
+)  # fmt: skip
+def test_bad_forecast_flags_are_one_clear_line(tmp_path, flags, message):
+    csv = _monthly_csv(tmp_path / "sales.csv")
+    r = run_cli("train", "--data", str(csv), "--steps", "2", "--no-progress", *flags)
+    assert r.returncode == 2
+    assert r.stderr.startswith("error:") and message in r.stderr and r.stderr.count("\n") == 1

@@ -220,12 +220,17 @@ def forecast_figure(
     *,
     x_val: np.ndarray | None = None,
     pred_val: np.ndarray | None = None,
+    band: tuple[np.ndarray, np.ndarray, str] | None = None,
+    held_out: tuple[np.ndarray, np.ndarray] | None = None,
     y_label: str = "value",
     x_label: str = "x",
     max_points: int = PREVIEW_POINTS,
 ) -> go.Figure:
     """History, one-step validation predictions and a closed-loop forecast beyond the data.
 
+    ``band`` is ``(lower, upper, label)``, an interval for each forecast step drawn as a shaded
+    band under the forecast (the steps without a finite interval are left out of it);
+    ``held_out`` the test period's ``(x, actual)``, drawn once it has been scored.
     Each curve is drawn with at most ``max_points`` evenly spaced points (its first and last
     among them; values below 2 count as 2), and a note in the plot says when a curve was
     thinned. The forecast's legend entry and shaded range still cover every forecast step.
@@ -253,6 +258,37 @@ def forecast_figure(
                 line={"color": VAL_COLOR, "width": 1.6, "dash": "dot"},
             )
         )
+    if held_out is not None and len(held_out[0]):
+        xs, ys = thinned(*held_out)
+        fig.add_trace(
+            go.Scatter(
+                x=f32(xs),
+                y=f32(ys),
+                name="actual (test period)",
+                mode="lines",
+                line={"color": ACTUAL_COLOR, "width": 1.6, "dash": "dash"},
+            )
+        )
+    if band is not None:
+        lower, upper, label = band
+        n = int(np.sum(np.isfinite(lower) & np.isfinite(upper)))
+        if n:
+            xb = np.asarray(x_future)[:n]
+            xs, lo = thinned(xb, np.asarray(lower)[:n])
+            _, hi = thinned(xb, np.asarray(upper)[:n])
+            fig.add_trace(go.Scatter(x=f32(xs), y=f32(lo), mode="lines", line={"width": 0},
+                                     name="lower bound", showlegend=False, hoverinfo="skip"))  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=f32(xs),
+                    y=f32(hi),
+                    mode="lines",
+                    line={"width": 0},
+                    fill="tonexty",
+                    fillcolor="rgba(237, 174, 73, 0.30)",
+                    name=label,
+                )
+            )
     xs, ys = thinned(x_future, y_future)
     fig.add_trace(
         go.Scatter(

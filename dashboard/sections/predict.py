@@ -12,7 +12,9 @@ from dashboard import controls, figures, live, plot, session
 from dashboard.charts import LIVE_PRED_MAX
 from dashboard.format import model_summary, x_label
 from dashboard.guard import guarded
+from dashboard.sections import forecasting
 from dashboard.session import Run
+from rnn_core.forecasting import report
 
 FORECAST_DRAWN = 3000
 """Most forecast values drawn; a longer forecast is computed whole and drawn thinned."""
@@ -67,31 +69,47 @@ def series_section(run: Run) -> None:
     if not ds.forecastable:
         windows_section(run)
         return
+    sess = session.get()
     horizon = st.number_input("Forecast length (values beyond the data)", 1, 10_000, step=10,
                               **controls.view_kwargs("horizon"))  # fmt: skip
+    h, level, season = forecasting.choices()
     x_val, pred_val, _ = memo(
         run, "pred_val", run.version, lambda: tr.predictions("val", max_points=LIVE_PRED_MAX)
     )
     forecast, err = memo(
         run, "forecast", (run.version, horizon), lambda: guarded("forecast", lambda: tr.forecast(horizon))
     )
+    val_report, _ = forecasting.report(run, memo, "val", h, level, season)
     if err is not None:
         st.error(err)
     else:
+        band = None
+        if val_report is not None:
+            lower, upper = report.forecast_band(forecast[1], val_report["halfwidths"])
+            band = (lower, upper, f"{level:.0%} interval (conformal, first {min(h, horizon)} steps)")
+        held = None
+        if ds.test is not None and forecasting.scored(sess):
+            held = ds.test.rows()[1], ds.test.rows()[0][:, 0]
         fig = figures.forecast_figure(
-            ds.x_axis, ds.raw[:, 0], *forecast, x_val=x_val, pred_val=pred_val,
-            y_label=ds.columns[0], x_label=x_label(ds), max_points=FORECAST_DRAWN,
+            ds.x_axis, ds.raw[:, 0], *forecast, x_val=x_val, pred_val=pred_val, band=band,
+            held_out=held, y_label=ds.columns[0], x_label=x_label(ds), max_points=FORECAST_DRAWN,
         )  # fmt: skip
         plot.chart(fig, key="fig_forecast")
-    st.markdown("**Validation metrics, original units** (one-step predictions; lower is better)")
-    st.dataframe(regression_metrics(run), width="stretch")
-    st.caption("The forecast feeds each prediction back in as the next input, so errors compound.")
+    st.caption(
+        "The forecast feeds each prediction back in as the next input, so errors compound. The band "
+        "is the conformal interval: at each horizon, the size of the validation forecasts' errors "
+        f"that {level:.0%} of them stayed within."
+    )
     if len(ds.columns) > 1:
         held = ", ".join(f"{n} = {v:.4g}" for n, v in zip(ds.columns[1:], ds.raw[-1, 1:], strict=True))
         st.caption(
             "The extra input columns have no forecast of their own: beyond the data they are held "
             f"at their last observed value ({held})."
         )
+    st.markdown("**Validation metrics, original units** (one-step predictions; lower is better)")
+    st.dataframe(regression_metrics(run), width="stretch")
+    forecasting.accuracy_section(run, memo, h, level, season)
+    forecasting.test_section(run, memo, h, level, season)
 
 
 def windows_section(run: Run) -> None:

@@ -30,13 +30,17 @@ def on_upload() -> None:
     sess.view.csv_inputs = ()
 
 
-def spec(table, name: str, payload_id: str, *, target: str, inputs, missing: str, val_fraction: float):
+def spec(
+    table, name: str, payload_id: str, *, target: str, inputs, missing: str, val_fraction: float,
+    test_fraction: float = 0.15,
+):  # fmt: skip
     """Spec of a parsed CSV (a ``CsvTable``) with the user's column choices."""
     opts = {
         "target": target,
         "inputs": tuple(inputs),
         "missing": missing,
         "val_fraction": float(val_fraction),
+        "test_fraction": float(test_fraction),
     }
     return DataSpec("csv", name, tuple(sorted(opts.items())), payload_id, table)
 
@@ -70,17 +74,23 @@ def draw() -> DataSpec | None:
         "Extra input columns", others, help="The model always sees the target's own past; add columns "
         "that help predict it.", **session.bind("csv_inputs", to_widget=list, from_widget=tuple),
     )  # fmt: skip
-    c1, c2 = st.columns(2)
-    c1.radio(
+    st.radio(
         "Missing values", MISSING, horizontal=True,
         help="interpolate: fill gaps linearly between neighbours; drop: remove rows with a gap.",
         **controls.view_kwargs("csv_missing"),
     )  # fmt: skip
-    c2.slider("Validation share", 0.05, 0.5, step=0.05, **controls.view_kwargs("csv_val"))
+    c1, c2 = st.columns(2)
+    c1.slider("Validation share", 0.05, 0.5, step=0.05, help="Share of the windows before the test "
+              "period that validate while training.", **controls.view_kwargs("csv_val"))  # fmt: skip
+    c2.slider(
+        "Test share", 0.0, 0.4, step=0.05,
+        help="Rows held out at the end, untouched until you press Score on test on the Predict page "
+        "(at least 12 rows; 0: none).", **controls.view_kwargs("csv_test"),
+    )  # fmt: skip
     view = sess.view
     return spec(
         up.content, up.name, up.digest, target=view.csv_target, inputs=view.csv_inputs,
-        missing=view.csv_missing, val_fraction=view.csv_val,
+        missing=view.csv_missing, val_fraction=view.csv_val, test_fraction=view.csv_test,
     )  # fmt: skip
 
 

@@ -61,6 +61,13 @@ class TaskOperations:
         (:meth:`rnn_core.tasks.series.SeriesTask.forecast`)."""
         return self._delegate("forecast", n)
 
+    def forecast_report(
+        self, period: str = "val", horizon: int = 12, level: float = 0.8, season: int | None = None
+    ) -> dict[str, Any]:
+        """Series: errors by horizon next to the simple methods, with conformal intervals
+        (:meth:`rnn_core.tasks.series.SeriesTask.forecast_report`)."""
+        return self._delegate("forecast_report", period, horizon, level, season)
+
     def sample(self, n: int = 200, temperature: float = 1.0, prime: str = "", rng: Any = None) -> str:
         """Text: ``prime`` followed by ``n`` sampled characters; ``rng`` defaults to ``sample_rng``
         (:meth:`rnn_core.tasks.text.TextTask.sample`)."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from rnn_core import losses
 from rnn_core.errors import PlaygroundError
+from rnn_core.forecasting import report
 from rnn_core.history import downsample_indices
 from rnn_core.tasks.base import Batch, check_index, check_split, window_internals
 
@@ -248,6 +249,26 @@ class SeriesTask:
                 new = np.asarray(ds.normalise(last_row[None, :]), dtype=self.dtype)  # (1, C)
                 window = np.concatenate([window[1:], new], axis=0)
         return self._future_axis(n), values
+
+    def forecast_report(
+        self,
+        network: Any,
+        period: str = "val",
+        horizon: int = 12,
+        level: float = 0.8,
+        season: int | None = None,
+    ) -> dict[str, Any]:
+        """Errors by horizon of the model's closed-loop forecasts and the simple methods over the
+        validation or test period, with conformal intervals
+        (:func:`rnn_core.forecasting.report.evaluate`; ``"test"`` reads the held-out rows)."""
+        ds = self.dataset
+        if not ds.forecastable:
+            raise PlaygroundError(
+                f"errors by horizon do not apply to a memory task ({ds.name}): its windows are "
+                "independent, so there is nothing to forecast several steps ahead"
+            )
+        return report.evaluate(ds, lambda X: self._forward_windows(network, X), period=period,
+                               horizon=horizon, level=level, season=season)  # fmt: skip
 
     def internals(self, network: Any, split: str = "val", index: int = 0) -> dict[str, np.ndarray]:
         """Hidden states (and gates) of window ``index`` of the split, each ``(T, H)``."""

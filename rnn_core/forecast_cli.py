@@ -1,0 +1,96 @@
+"""The forecast flags of ``python -m rnn_core train`` and the figures ``--json`` gains from them.
+
+``--test-fraction`` holds out the end of a series (:mod:`rnn_core.data.windows`); ``--horizon``,
+``--level`` and ``--season`` shape the errors by horizon (:mod:`rnn_core.forecasting.report`);
+``--score-test`` scores the held-out period once training ends, which marks it used
+(``test_scored`` in the JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from rnn_core.errors import PlaygroundError
+from rnn_core.forecasting.report import DEFAULT_HORIZON, DEFAULT_LEVEL
+
+
+def add_data_flags(add) -> None:
+    """Flags that shape the data of any series command (train, sweep, backtest)."""
+    add(
+        "--test-fraction",
+        type=float,
+        help="series: share of rows held out at the end as a test period, scored only with "
+        "--score-test (default: 0.15 for a CSV, at least 12 rows; 0 for sine)",
+    )
+
+
+def data_options(args: argparse.Namespace, kind: str) -> dict[str, Any]:
+    """Builder keywords from the data flags, refusing them for data they do not apply to."""
+    fraction = getattr(args, "test_fraction", None)
+    if fraction is None:
+        return {}
+    if kind not in ("csv", "sine"):
+        raise PlaygroundError("--test-fraction only applies to series data (sine or CSV); remove it")
+    return {"test_fraction": fraction}
+
+
+def _whole(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 10000; got {text}")
+    return value
+
+
+def _level(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (e.g. 0.8); got {text}")
+    return value
+
+
+def add_train_flags(add) -> None:
+    """The forecast-scoring flags of ``train``."""
+    add("--horizon", type=_whole, default=DEFAULT_HORIZON, help="series: steps ahead scored (default 12)")
+    add("--level", type=_level, default=DEFAULT_LEVEL, help="series: nominal interval coverage (default 0.8)")
+    add("--season", type=_whole, help="series: rows per season for seasonal naive and MASE (default: found)")
+    add("--score-test", action="store_true", help="series: score the held-out test period at the end")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: arrays as lists, nested."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "residuals"}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def check(args: argparse.Namespace, dataset: Any) -> None:
+    """Refuse, before training, a ``--score-test`` the data cannot honour."""
+    if args.score_test and getattr(dataset, "test", None) is None:
+        raise PlaygroundError(
+            "--score-test: this data has no test period; give a series and --test-fraction above 0"
+        )
+
+
+def summary(trainer: Any, dataset: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """``{"forecast": {...}}`` for a series that can be forecast (errors by horizon on the
+    validation period and, with ``--score-test``, the test period), with ``test_scored``;
+    ``{}`` for other data or a diverged run."""
+    if getattr(dataset, "kind", None) != "regression" or not getattr(dataset, "forecastable", False):
+        return {}
+    if trainer.diverged:
+        return {"forecast": None}
+    out: dict[str, Any] = {}
+    periods = ("val", "test") if args.score_test else ("val",)
+    for period in periods:
+        try:
+            out[period] = _plain(trainer.forecast_report(period, args.horizon, args.level, args.season))
+        except PlaygroundError as exc:  # e.g. a period shorter than the horizon: say so, keep the run
+            out[period] = {"error": str(exc)}
+    return {"forecast": out, "test_scored": bool(args.score_test)}
