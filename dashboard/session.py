@@ -40,6 +40,7 @@ class View:
     csv_missing: str = "interpolate"
     csv_val: float = 0.2
     csv_test: float = 0.15
+    csv_transform: str = "none"
     text_source: str = "sample"
     text_sample: str = ""
     text_pasted: str = ""

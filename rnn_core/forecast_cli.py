@@ -15,6 +15,7 @@ import numpy as np
 
 from rnn_core.errors import PlaygroundError
 from rnn_core.forecasting.report import DEFAULT_HORIZON, DEFAULT_LEVEL
+from rnn_core.forecasting.transforms import TRANSFORMS
 
 
 def add_data_flags(add) -> None:
@@ -25,16 +26,27 @@ def add_data_flags(add) -> None:
         help="series: share of rows held out at the end as a test period, scored only with "
         "--score-test (default: 0.15 for a CSV, at least 12 rows; 0 for sine)",
     )
+    add(
+        "--transform",
+        choices=TRANSFORMS,
+        help="series: what the model learns instead of the target (fitted on the training rows, "
+        "inverted for every prediction): log, diff, seasonal_diff (lag --season or detected), detrend",
+    )
 
 
 def data_options(args: argparse.Namespace, kind: str) -> dict[str, Any]:
     """Builder keywords from the data flags, refusing them for data they do not apply to."""
-    fraction = getattr(args, "test_fraction", None)
-    if fraction is None:
-        return {}
-    if kind not in ("csv", "sine"):
-        raise PlaygroundError("--test-fraction only applies to series data (sine or CSV); remove it")
-    return {"test_fraction": fraction}
+    given = {
+        "test_fraction": getattr(args, "test_fraction", None),
+        "transform": getattr(args, "transform", None),
+    }
+    if given["transform"] == "seasonal_diff" and kind == "csv":
+        given["season"] = getattr(args, "season", None)
+    given = {k: v for k, v in given.items() if v is not None}
+    if given and kind not in ("csv", "sine"):
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise PlaygroundError(f"{flags} only apply to series data (sine or CSV); remove them")
+    return given
 
 
 def _whole(text: str) -> int:

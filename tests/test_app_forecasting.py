@@ -6,7 +6,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from app_helpers import array_len, array_values, chart_titled, click, go, metric, open_app, session, trainer, upload
+from app_helpers import (
+    array_len,
+    array_values,
+    chart_titled,
+    click,
+    go,
+    metric,
+    open_app,
+    session,
+    trainer,
+    upload,
+)
 
 from dashboard.session import key
 
@@ -95,3 +106,24 @@ def test_a_csv_test_period_waits_until_scored_and_stays_used():
     go(at, "predict")
     assert not at.exception
     assert "have been scored for this data already" in captions(at)
+
+
+def test_a_trending_csv_gets_a_transform_suggested_and_the_model_learns_in_it():
+    at = open_app("data")
+    at.radio(key=key("data_kind")).set_value("csv").run()
+    upload(at, "csv_file", "sales.csv", series_csv())
+    click(at, "Use this data")
+    advice = " ".join(i.value for i in at.info)
+    assert "Try the target transform" in advice
+    at.selectbox(key=key("csv_transform")).set_value("diff").run()
+    click(at, "Use this data")
+    assert not at.exception
+    ds = session(at).dataset
+    assert ds.transform.name == "diff" and "change of the target from row to row" in ds.report["split"]
+    trainer(at).run(30)
+    go(at, "predict")
+    assert not at.exception
+    # predictions come back in original units: near the series, not near its row-to-row changes
+    forecast = chart_titled(at, "forecast")
+    [one_step] = [t for t in forecast["data"] if t.get("name") == "one-step (validation)"]
+    assert np.median(array_values(one_step["y"])) > 50

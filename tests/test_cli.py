@@ -276,3 +276,21 @@ def test_bad_forecast_flags_are_one_clear_line(tmp_path, flags, message):
     r = run_cli("train", "--data", str(csv), "--steps", "2", "--no-progress", *flags)
     assert r.returncode == 2
     assert r.stderr.startswith("error:") and message in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_a_transform_flag_changes_what_the_model_learns_not_the_units(tmp_path):
+    csv = _monthly_csv(tmp_path / "sales.csv")
+    r = run_cli(
+        "train", "--data", str(csv), "--steps", "20", "--json", "--no-progress", "--transform", "diff"
+    )
+    assert r.returncode == 0, r.stderr
+    d = last_json(r.stdout)
+    # one window fewer than without it: the first difference needs the row before it
+    assert d["train_windows"] + d["val_windows"] == 180 - 27 - 50 - 1
+    assert 0 < d["val_rmse"] < 20  # in original units (the series spans about 12)
+    negative = tmp_path / "neg.csv"
+    negative.write_text("v\n" + "\n".join(str(v) for v in np.sin(np.arange(120))) + "\n")
+    r = run_cli("train", "--data", str(negative), "--steps", "2", "--no-progress", "--transform", "log")
+    assert r.returncode == 2 and "log transform needs every value above 0" in r.stderr
+    r = run_cli("train", "--data", "text:zen", "--steps", "2", "--no-progress", "--transform", "diff")
+    assert r.returncode == 2 and "--transform only apply to series data" in r.stderr

@@ -11,6 +11,7 @@ from dashboard.format import data_summary, x_label
 from dashboard.sources import SOURCES
 from dashboard.sources.memory import windows_figure
 from rnn_core.data import MemoryDataset
+from rnn_core.forecasting import report, transforms
 
 BASELINE_LABELS = {
     "persistence": "persistence (repeat last value)",
@@ -172,4 +173,23 @@ def data_preview(ds) -> None:
     with right:
         st.markdown("**Baselines on the validation windows** — the model should beat these")
         st.dataframe(baselines_table(ds), width="stretch")
+    st.caption(f"ℹ️ {ds.report['split']}.")
+    advice = transform_advice(ds)
+    if advice:
+        st.info(advice, icon=":material/trending_up:")
     _csv_report(ds.report)
+
+
+def transform_advice(ds) -> str | None:
+    """A sentence suggesting a target transform when the training rows call for one the
+    dataset does not use yet (None otherwise)."""
+    end = int(ds.train_idx[-1]) + 1
+    season = report.season_of(ds).length
+    name, why = transforms.suggest(np.asarray(ds.raw, dtype=np.float64)[:end, 0], season=season)
+    used = ds.transform.name if ds.transform is not None else "none"
+    if name is None or name == used:
+        return None
+    where = (
+        "Target transform, above" if "delimiter" in ds.report else f"--transform {name} on the command line"
+    )
+    return f"{why[0].upper()}{why[1:]}. Try the target transform **{name}** ({where})."

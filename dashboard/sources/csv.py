@@ -9,8 +9,12 @@ from dashboard import controls, session
 from dashboard.guard import guarded
 from dashboard.session import Upload
 from dashboard.sources import DataSpec, Source, digest
+from rnn_core.forecasting.transforms import TRANSFORMS, describe
 
 MISSING = ("interpolate", "drop")
+TRANSFORM_NAMES = {"none": "none", "log": "log", "diff": "difference", "seasonal_diff": "seasonal difference",
+                   "detrend": "detrend"}  # fmt: skip
+"""How the Data page names each target transform."""
 
 
 def on_upload() -> None:
@@ -32,7 +36,7 @@ def on_upload() -> None:
 
 def spec(
     table, name: str, payload_id: str, *, target: str, inputs, missing: str, val_fraction: float,
-    test_fraction: float = 0.15,
+    test_fraction: float = 0.15, transform: str = "none",
 ):  # fmt: skip
     """Spec of a parsed CSV (a ``CsvTable``) with the user's column choices."""
     opts = {
@@ -41,6 +45,7 @@ def spec(
         "missing": missing,
         "val_fraction": float(val_fraction),
         "test_fraction": float(test_fraction),
+        "transform": transform,
     }
     return DataSpec("csv", name, tuple(sorted(opts.items())), payload_id, table)
 
@@ -87,10 +92,19 @@ def draw() -> DataSpec | None:
         help="Rows held out at the end, untouched until you press Score on test on the Predict page "
         "(at least 12 rows; 0: none).", **controls.view_kwargs("csv_test"),
     )  # fmt: skip
+    st.selectbox(
+        "Target transform", TRANSFORMS, format_func=TRANSFORM_NAMES.get,
+        help="What the model learns instead of the target, fitted on the training rows; every "
+        "prediction, forecast and metric is mapped back to the original units. " + " ".join(
+            f"{TRANSFORM_NAMES[t]}: {describe(t)}" for t in TRANSFORMS[1:]
+        ),
+        **controls.view_kwargs("csv_transform"),
+    )  # fmt: skip
     view = sess.view
     return spec(
         up.content, up.name, up.digest, target=view.csv_target, inputs=view.csv_inputs,
         missing=view.csv_missing, val_fraction=view.csv_val, test_fraction=view.csv_test,
+        transform=view.csv_transform,
     )  # fmt: skip
 
 

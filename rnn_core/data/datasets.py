@@ -9,6 +9,7 @@ Arrays are time-major like the rest of the engine: windows are ``(T, B, C)`` wit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -39,17 +40,37 @@ class RegressionWindows:
     target_scale: float
     baselines: dict[str, float] = field(default_factory=dict)
     report: dict = field(default_factory=dict)
+    transform: Any = None
+
+    def model_values(self, rows) -> np.ndarray:
+        """Rows ``(N, C)`` of the series from row 0, in original units, as the model sees them
+        before normalisation: the target column transformed (NaN in the transform's first lag
+        rows); the rows themselves without a transform."""
+        values = np.asarray(rows, dtype=np.float64)
+        if self.transform is None:
+            return values
+        out = values.copy()
+        out[:, 0] = self.transform.apply(values[:, 0])
+        return out
+
+    def to_original(self, z_hat, origins, y) -> np.ndarray:
+        """Model-unit predictions ``(B, H)`` of rows ``o+1 .. o+H`` back in original units, given
+        the target ``y`` (original units, from row 0) known up to each origin ``o``."""
+        z = np.asarray(z_hat, dtype=np.float64)
+        return z if self.transform is None else self.transform.invert(z, origins, y)
 
     @property
     def input_size(self) -> int:  # each dataset says how many columns it has
         raise NotImplementedError
 
     def to_raw(self, y_norm) -> np.ndarray:
-        """Map normalised target values (any shape) back to original units."""
+        """Map normalised target values (any shape) back to the model's units: original units,
+        unless a target transform applies (then :meth:`to_original` finishes the way back)."""
         return np.asarray(y_norm, dtype=np.float64) * self.target_scale + self.target_shift
 
     def normalise(self, raw_rows) -> np.ndarray:
-        """Map input rows ``(..., C)`` in original units to the normalised inputs the model sees."""
+        """Map input rows ``(..., C)`` in the model's units (:meth:`model_values`; original units
+        without a transform) to the normalised inputs the model sees."""
         rows = np.asarray(raw_rows, dtype=np.float64)
         if rows.shape[-1:] != (self.input_size,):
             raise PlaygroundError(
@@ -134,6 +155,11 @@ class SeriesDataset(RegressionWindows):
     test : HeldOut or None
         The held-out rows after ``raw`` (``raw``, ``x_axis`` and every array above cover only
         the rows before them), or None without a test period.
+    transform : Transform or None
+        The target transform the model learns in (:mod:`rnn_core.forecasting.transforms`):
+        windows, targets and normalisation are of :meth:`model_values`, while ``raw``,
+        baselines and every metric stay in original units (:meth:`to_original`). With a lag
+        (``diff``, ``seasonal_diff``) the first window starts at row ``lag``.
     """
 
     x_axis: np.ndarray

@@ -154,6 +154,7 @@ def sine_dataset(
     n_train: int | None = None,
     val_fraction: float = 1 / 3,
     test_fraction: float = 0.0,
+    transform: str = "none",
     name: str = "sine",
 ) -> SeriesDataset:
     """A generated sine series as a :class:`SeriesDataset` (defaults: the tutorials' task).
@@ -194,5 +195,6 @@ def sine_dataset(
         n_train=n_train,
         val_fraction=val_fraction,
         test_fraction=test_fraction,
+        transform=transform,
         report={"rows": int(length), "generator": settings, "notes": []},
     )

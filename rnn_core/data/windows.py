@@ -146,6 +146,8 @@ def build_series_dataset(
     val_fraction: float = 0.2,
     test_fraction: float = 0.0,
     test_min_rows: int = 1,
+    transform: str = "none",
+    season: int | None = None,
     report: dict | None = None,
 ) -> SeriesDataset:
     """Window, split, normalise and score baselines for a cleaned ``(N, C)`` series.
@@ -162,6 +164,10 @@ def build_series_dataset(
         The split (see the module docstring).
     test_fraction, test_min_rows
         The held-out test period at the end (see the module docstring); 0 holds out nothing.
+    transform, season
+        A target transform the model learns in (:mod:`rnn_core.forecasting.transforms`), fitted
+        on the training rows; ``season`` is ``seasonal_diff``'s lag (detected on the training
+        rows when not given).
     report : dict, optional
         Source details merged into the dataset's report (notes are appended to).
     """
@@ -190,24 +196,42 @@ def build_series_dataset(
         values, x = values[:n], x_all[:n]
     else:
         x = x_all
-    n_windows = n - seq_len
+    tf, lag = None, 0
+    if transform != "none":
+        tf, lag = _fit_transform(transform, values, x, seq_len, season, n_train, val_fraction)
+    n_windows = n - lag - seq_len
+    if n_windows < 2:
+        raise PlaygroundError(
+            f"after the {transform} transform drops its first {lag} row(s), {n} rows hold fewer than two "
+            "windows: use a longer series, a shorter sequence length or another transform"
+        )
     n_tr, n_va = split_counts(n_windows, n_train=n_train, val_fraction=val_fraction)
 
-    idx = np.arange(seq_len, n, dtype=np.int64)
+    idx = np.arange(lag + seq_len, n, dtype=np.int64)
     train_idx, val_idx = idx[:n_tr], idx[n_tr:]
-    shift, scale, constant = normalisation_stats(values, int(train_idx[-1]))
-    norm = (values - shift) / scale  # (N, C)
+    seen = values if tf is None else _model_values(tf, values)  # the model's units, NaN before lag
+    shift, scale, constant = normalisation_stats(seen[lag:], int(train_idx[-1]) - lag)
+    norm = (seen - shift) / scale  # (N, C)
     norm.setflags(write=False)
-    X, _ = window_views(norm, seq_len)  # (T, N - T, C)
+    X, _ = window_views(norm[lag:], seq_len)  # (T, N - lag - T, C)
     train_X, val_X = X[:, :n_tr], X[:, n_tr:]
     y = norm[:, 0]
     train_y = y[train_idx][:, None]  # (Btr, 1)
     val_y = y[val_idx][:, None]  # (Bva, 1)
 
     target_shift, target_scale = float(shift[0]), float(scale[0])
-    baselines, ridged = regression_baselines(
-        values, train_idx, val_idx, train_X, train_y, val_X, target_shift, target_scale
-    )
+    if tf is None:
+        baselines, ridged = regression_baselines(
+            values, train_idx, val_idx, train_X, train_y, val_X, target_shift, target_scale
+        )
+    else:  # the same baselines on the original series, untouched by the model's transform
+        plain_shift, plain_scale, _ = normalisation_stats(values, int(train_idx[-1]))
+        plain = (values - plain_shift) / plain_scale
+        PX, _ = window_views(plain[lag:], seq_len)
+        baselines, ridged = regression_baselines(
+            values, train_idx, val_idx, PX[:, :n_tr], plain[train_idx, :1], PX[:, n_tr:],
+            float(plain_shift[0]), float(plain_scale[0]),
+        )  # fmt: skip
 
     rep = {
         "rows": n,
@@ -231,6 +255,8 @@ def build_series_dataset(
         f"{n_tr} training and {n_va} validation windows of {seq_len} rows; "
         f"normalised with rows 0..{int(train_idx[-1])}"
     )
+    if tf is not None:
+        rep["split"] += f"; the model learns the {tf.describe_fit()}"
     if test is not None:
         rep["split"] += f"; the last {test.length} rows are held out as a test period"
     elif test_fraction:
@@ -258,7 +284,39 @@ def build_series_dataset(
         baselines=baselines,
         report=rep,
         test=test,
+        transform=tf,
     )
+
+
+def _fit_transform(name, values, x, seq_len, season, n_train, val_fraction):
+    """The fitted transform and its lag. Its parameters (and a detected season) come from rows
+    no later than the last training target, which a lag can only move later."""
+    from rnn_core.forecasting import transforms
+    from rnn_core.forecasting.season import detect_season
+
+    lag = 0
+    if name == "seasonal_diff":
+        if season is None:
+            early = seq_len + split_counts(values.shape[0] - seq_len, n_train=n_train,
+                                           val_fraction=val_fraction)[0] - 1  # fmt: skip
+            dates = x[: early + 1] if np.issubdtype(np.asarray(x).dtype, np.datetime64) else None
+            season = detect_season(values[: early + 1, 0], dates=dates).length
+        lag = int(season)
+    elif name == "diff":
+        lag = 1
+    windows = values.shape[0] - lag - seq_len
+    if windows < 2:
+        return transforms.fit(name, values[:, 0], train_end=values.shape[0] - 1, season=season or 1), lag
+    n_tr, _ = split_counts(windows, n_train=n_train, val_fraction=val_fraction)
+    train_end = lag + seq_len + n_tr - 1
+    return transforms.fit(name, values[:, 0], train_end=train_end, season=season or 1), lag
+
+
+def _model_values(tf, values: np.ndarray) -> np.ndarray:
+    """``values`` with the target column in the transform's units (NaN in its first lag rows)."""
+    out = values.copy()
+    out[:, 0] = tf.apply(values[:, 0])
+    return out
 
 
 def _x_axis(x_axis, n: int) -> np.ndarray:

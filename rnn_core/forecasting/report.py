@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from rnn_core.data.windows import normalisation_stats
 from rnn_core.errors import PlaygroundError
 from rnn_core.forecasting.benchmarks import fit_linear_ar_rows, linear_ar_predictor, simple_forecasts
 from rnn_core.forecasting.horizon import (
@@ -96,12 +97,35 @@ def forecasts_from(
     T = int(dataset.seq_len)
     train_end = int(dataset.train_idx[-1])
     kw = {"normalise": dataset.normalise, "to_raw": dataset.to_raw}
-    out = {MODEL: closed_loop(predict, raw, origins, T, H, **kw)}
+    # the model forecasts in its own units (a target transform's), inverted from each origin
+    model = closed_loop(predict, dataset.model_values(raw), origins, T, H, **kw)
+    out = {MODEL: dataset.to_original(model, origins, raw[:, 0])}
     simple = simple_forecasts(raw[:, 0], origins, H, season=season, train_end=train_end)
-    w, _ = fit_linear_ar_rows(raw, 0, train_end, T, normalise=dataset.normalise)
-    simple["linear"] = closed_loop(linear_ar_predictor(w), raw, origins, T, H, **kw)
+    plain = _plain_normaliser(raw, train_end)
+    w, _ = fit_linear_ar_rows(raw, 0, train_end, T, normalise=plain.normalise)
+    simple["linear"] = closed_loop(linear_ar_predictor(w), raw, origins, T, H, **plain.maps)
     out.update({METHODS[k]: simple[k] for k in METHODS})
     return out
+
+
+class _Plain:
+    """Normalisation of the original series by its training rows, for the linear AR, which
+    works on the series as it is whatever the model's transform."""
+
+    def __init__(self, shift: np.ndarray, scale: np.ndarray) -> None:
+        self.shift, self.scale = shift, scale
+        self.maps = {"normalise": self.normalise, "to_raw": self.to_raw}
+
+    def normalise(self, rows) -> np.ndarray:
+        return (np.asarray(rows, dtype=np.float64) - self.shift) / self.scale
+
+    def to_raw(self, y) -> np.ndarray:
+        return np.asarray(y, dtype=np.float64) * self.scale[0] + self.shift[0]
+
+
+def _plain_normaliser(raw: np.ndarray, train_end: int) -> _Plain:
+    shift, scale, _ = normalisation_stats(raw, train_end)
+    return _Plain(shift, scale)
 
 
 def evaluate(
@@ -185,8 +209,9 @@ def evaluate(
         vraw, vstart, vend = _period(dataset, "val")
         vo = _origins(dataset, vstart, vend, H)
         with np.errstate(over="ignore", invalid="ignore"):
-            vpred = closed_loop(predict, vraw, vo, int(dataset.seq_len), H,
+            vpred = closed_loop(predict, dataset.model_values(vraw), vo, int(dataset.seq_len), H,
                                 normalise=dataset.normalise, to_raw=dataset.to_raw)  # fmt: skip
+            vpred = dataset.to_original(vpred, vo, vraw[:, 0])
         calib = actuals(vraw[:, 0], vo, H) - vpred
     if np.all(np.isfinite(calib)):
         widths = conformal_halfwidths(calib, level)

@@ -78,6 +78,16 @@ class Transform:
     intercept: float = 0.0
     slope: float = 0.0
 
+    def describe_fit(self) -> str:
+        """What the model learns, in a few words (e.g. "changes over 12 rows")."""
+        return {
+            "none": "series as it is",
+            "log": "logarithm of the target",
+            "diff": "change of the target from row to row",
+            "seasonal_diff": f"change of the target over {self.lag} rows (one season)",
+            "detrend": f"target less its training trend line ({self.intercept:.4g} + {self.slope:.4g} t)",
+        }[self.name]
+
     def trend(self, t) -> np.ndarray:
         """The detrend line ``a + b t`` at row indices ``t`` (any shape; zeros unless detrend)."""
         return self.intercept + self.slope * np.asarray(t, dtype=np.float64)

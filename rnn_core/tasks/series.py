@@ -124,6 +124,16 @@ class SeriesTask:
         ds = self.dataset
         return np.asarray(y_norm, dtype=np.float64) * float(ds.target_scale) + float(ds.target_shift)
 
+    def _original(self, y_norm: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """One-step predictions ``(B,)`` of rows ``idx`` in original units (a target transform
+        inverted from the known row before each)."""
+        ds = self.dataset
+        model = self._to_raw(y_norm)
+        if ds.transform is None:
+            return model
+        y = np.asarray(ds.raw, dtype=np.float64)[:, 0]
+        return ds.to_original(model[:, None], np.asarray(idx) - 1, y)[:, 0]
+
     def _metrics(self, network: Any, split: str, max_windows: int | None) -> dict[str, float]:
         X, y, idx = self._split(split)
         if X.shape[1] == 0:
@@ -136,7 +146,7 @@ class SeriesTask:
             X, y, idx = X[:, pick], y[pick], idx[pick]
         pred = self._forward_windows(network, X).astype(np.float64)  # (B,)
         loss = float(np.mean((pred - y[:, 0]) ** 2))
-        err = self._to_raw(pred) - np.asarray(self.dataset.raw, dtype=np.float64)[idx, 0]
+        err = self._original(pred, idx) - np.asarray(self.dataset.raw, dtype=np.float64)[idx, 0]
         return {
             "loss": loss,
             "rmse": float(np.sqrt(np.mean(err**2))),
@@ -192,7 +202,7 @@ class SeriesTask:
         if pick is not None:
             X, idx = X[:, pick], idx[pick]
         with np.errstate(over="ignore", invalid="ignore"):
-            pred = self._to_raw(self._forward_windows(network, X))
+            pred = self._original(self._forward_windows(network, X), idx)
         actual = np.asarray(self.dataset.raw, dtype=np.float64)[idx, 0]
         return np.asarray(self.dataset.x_axis)[idx], pred, actual
 
@@ -237,9 +247,10 @@ class SeriesTask:
                 "to feed back; use the predictions for each window instead"
             )
         raw = np.asarray(ds.raw, dtype=np.float64)  # (N, C)
+        seen = ds.model_values(raw)  # the model's units
         t = int(ds.seq_len)
-        window = np.asarray(ds.normalise(raw[-t:]), dtype=self.dtype)  # (T, C)
-        last_row = raw[-1].copy()
+        window = np.asarray(ds.normalise(seen[-t:]), dtype=self.dtype)  # (T, C)
+        last_row = seen[-1].copy()
         values = np.empty(n)
         with np.errstate(over="ignore", invalid="ignore"):
             for i in range(n):
@@ -248,6 +259,7 @@ class SeriesTask:
                 last_row[0] = values[i]
                 new = np.asarray(ds.normalise(last_row[None, :]), dtype=self.dtype)  # (1, C)
                 window = np.concatenate([window[1:], new], axis=0)
+            values = ds.to_original(values[None, :], [raw.shape[0] - 1], raw[:, 0])[0]
         return self._future_axis(n), values
 
     def forecast_report(

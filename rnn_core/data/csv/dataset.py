@@ -26,6 +26,8 @@ def csv_dataset(
     val_fraction: float = 0.2,
     test_fraction: float = 0.15,
     test_min_rows: int = 12,
+    transform: str = "none",
+    season: int | None = None,
     missing: str = "interpolate",
     name: str | None = None,
     max_bytes: int = MAX_BYTES,
@@ -48,6 +50,8 @@ def csv_dataset(
     test_fraction, test_min_rows : float, int
         The test period held out after them: this share of the rows, at least ``test_min_rows``
         (the longest horizon the Predict page scores by default); 0 holds out nothing.
+    transform, season : str, int
+        The target transform the model learns in (see :func:`build_series_dataset`).
     missing : {"interpolate", "drop"}
         Fill gaps by interpolation in time (nearest value at the ends) or drop incomplete rows.
     """
@@ -100,6 +104,8 @@ def csv_dataset(
         val_fraction=val_fraction,
         test_fraction=test_fraction,
         test_min_rows=test_min_rows,
+        transform=transform,
+        season=season,
         report=report,
     )
 
