@@ -166,6 +166,20 @@ def _roll_back(sess: Session, advice: dict | None) -> None:
     )
 
 
+def _restore_best(sess: Session) -> None:
+    run = sess.run
+    if run is None:
+        return
+    step, err = guarded("restore the best weights", run.trainer.restore_best)
+    if err is not None:
+        sess.flash("warning", err)
+        return
+    run.early_stop = run.divergence = None
+    run.memo.clear()
+    run.last_eval = None
+    sess.flash("success", f"Back at step {step:,}, the best validation score so far. Press Start to go on.")
+
+
 def sync_live_settings(sess: Session) -> None:
     """Apply the live settings that changed (and only those) to the running trainer."""
     run = sess.run
@@ -203,6 +217,9 @@ def apply_requests() -> None:
     back, advice, req.roll_back, req.advice = req.roll_back, req.advice, False, None
     if back:
         _roll_back(sess, advice)
+    best, req.restore_best = req.restore_best, False
+    if best:
+        _restore_best(sess)
     reset, req.reset = req.reset, False
     if reset or sess.run is None:
         err = build_run(sess, sess.settings)

@@ -16,7 +16,7 @@ def start() -> None:
     sess.set_mode("running")
     sess.state.rate_log = []  # the rate shown is measured from here, not across the pause
     if sess.run is not None:
-        sess.run.divergence = None
+        sess.run.divergence = sess.run.early_stop = None
 
 
 def pause() -> None:
@@ -60,6 +60,12 @@ def request_roll_back(advice: dict | None = None) -> None:
     sess.set_mode("paused")
     sess.requests.roll_back = True
     sess.requests.advice = advice
+
+
+def request_restore_best() -> None:
+    sess = session.get()
+    sess.set_mode("paused")
+    sess.requests.restore_best = True
 
 
 def apply_preset() -> None:

@@ -128,6 +128,9 @@ def _absorb(sess: Session, state: RunState, run: Run, out: dict) -> None:
     if out.get("divergence"):
         state.set_mode("paused")
         run.divergence = out["divergence"]
+    if out.get("early_stop"):
+        state.set_mode("paused")
+        run.early_stop = out["early_stop"]
     if out.get("failure"):
         state.set_mode("paused")
         sess.flash("error", f"Training stopped: {out['failure']}. Press Reset to start again.")

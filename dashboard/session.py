@@ -150,6 +150,7 @@ class Run:
     memo: dict[str, Any] = field(default_factory=dict)
     sample: tuple[str | None, str | None] | None = None
     divergence: dict | None = None
+    early_stop: dict | None = None  # where a patience stopped training, and the best score then
 
     @property
     def step_seconds(self) -> float:
@@ -207,6 +208,7 @@ class Requests:
     model: tuple[str, bytes] | None = None
     roll_back: bool = False
     advice: dict | None = None
+    restore_best: bool = False
     compare_reset: bool | str = False  # "start": build the runs, then start them
     promote: int | None = None  # the Compare lane to move to the Train page
 
@@ -214,7 +216,7 @@ class Requests:
     def pending(self) -> bool:
         """Whether a button asked for something only a full script run carries out."""
         return bool(self.reset or self.data is not None or self.model is not None or self.roll_back
-                    or self.compare_reset or self.promote is not None)  # fmt: skip
+                    or self.restore_best or self.compare_reset or self.promote is not None)  # fmt: skip
 
 
 @dataclass
@@ -336,6 +338,7 @@ BUTTON_KEYS = (
     "reset",
     "roll_back",
     "roll_back_advised",
+    "restore_best",
     "preset",
     "sample",
     "score_test",

@@ -30,6 +30,7 @@ from typing import Any, NoReturn, TextIO
 from rnn_core import forecast_cli, through_time
 from rnn_core.config import RunSettings
 from rnn_core.errors import PlaygroundError
+from rnn_core.runs import Progress, fit, make_trainer
 from rnn_core.schedule import lr_at
 from rnn_core.settings import PRESETS, Setting, defaults, group
 
@@ -198,41 +199,6 @@ def _only_for(kind: str, **given: Any) -> None:
         raise PlaygroundError(f"{flags} only apply to {kind} data; remove them or change --data")
 
 
-class Progress:
-    """A one-line progress bar redrawn at most ten times a second on ``stream``."""
-
-    def __init__(self, total: int, stream: TextIO, enabled: bool = True, width: int = 28) -> None:
-        self.total, self.stream, self.enabled, self.width = total, stream, enabled and total > 0, width
-        self._last = 0.0
-        self._t0 = time.perf_counter()
-
-    def update(self, done: int, loss: float, force: bool = False) -> None:
-        """A training run's bar: steps done, the last loss and the rate."""
-        rate = done / max(time.perf_counter() - self._t0, 1e-9)
-        self.show(done, f"loss {loss:.4g} {rate:.0f} steps/s", force)
-
-    def show(self, done: int, text: str, force: bool = False) -> None:
-        """Redraw the bar at ``done`` of the total, followed by ``text``."""
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if not force and now - self._last < 0.1:
-            return
-        self._last = now
-        filled = round(done / self.total * self.width)
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {done}/{self.total} {text}")
-        self.stream.flush()
-
-    def seconds(self) -> float:
-        return time.perf_counter() - self._t0
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def cosine_lr(lr: float, i: int, steps: int, floor: float = 0.01) -> float:
     """Learning rate for step ``i`` of ``steps`` under the cosine schedule (see :mod:`rnn_core.schedule`)."""
     return lr_at(lr, "cosine", i, steps, floor)
@@ -244,38 +210,6 @@ def _finite_or_none(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _finite_or_none(v) for k, v in value.items()}
     return value
-
-
-def make_trainer(dataset: Any, settings: dict[str, Any] | None = None) -> Any:
-    """A :class:`~rnn_core.trainer.Trainer` for ``dataset`` with schema settings.
-
-    ``settings`` uses the schema's names (missing ones take the defaults), so
-    ``make_trainer(ds)`` is exactly the model ``python -m rnn_core train`` would train.
-    """
-    from rnn_core.trainer import Trainer
-
-    run = RunSettings(**{**DEFAULTS, **(settings or {})})
-    return Trainer(dataset, run.model_config(), run.train_config())
-
-
-def fit(trainer: Any, progress: Progress | None = None) -> tuple[int, float]:
-    """Train for the trainer's ``steps`` setting (the schedule runs inside the trainer), stopping
-    early on divergence. Returns (steps taken, seconds spent in the step loop)."""
-    steps = int(trainer.train_config.steps)
-    loss = math.nan
-    t0 = time.perf_counter()
-    while trainer.step_count < steps:
-        m = trainer.step()
-        loss = m["loss"]
-        if progress is not None:
-            progress.update(trainer.step_count, loss)
-        if m["diverged"]:
-            break
-    seconds = time.perf_counter() - t0
-    if progress is not None:
-        progress.update(trainer.step_count, loss, force=True)
-        progress.close()
-    return trainer.step_count, seconds
 
 
 def train_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
@@ -290,14 +224,14 @@ def train_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextI
     forecast_cli.check(args, dataset)
     trainer = make_trainer(dataset, s)
     bar = Progress(s["steps"], err, enabled=not args.no_progress)
-    done, train_seconds = fit(trainer, bar)
+    done, train_seconds = fit(trainer, bar, keep_best=args.keep_best)
 
     ev = trainer.evaluate()
     if args.save is not None and not trainer.diverged:
         trainer.save(args.save)
     result = summary(trainer, dataset, ev, steps_done=done, train_seconds=train_seconds)
     result["train"]["final_lr"] = trainer.optimizer.lr
-    result.update(forecast_cli.summary(trainer, dataset, args))
+    result.update(forecast_cli.summary(trainer, dataset, args, done))
     result["total_seconds"] = time.perf_counter() - started
     if args.save is not None:
         result["saved"] = None if trainer.diverged else str(args.save)

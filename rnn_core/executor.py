@@ -2,11 +2,12 @@
 
 A live run is a :class:`TrainerActor`, a Dask actor holding one :class:`~rnn_core.trainer.Trainer`
 in a worker. Training does not wait for the page: told to train (:meth:`TrainerActor.poll` with
-``until``), the run joins its worker's :class:`TrainingLoop`, one thread per worker that trains
-the moving runs there in turns of :data:`TURN_SECONDS` each, round and round, until each reaches
-its target step, diverges or is told to stop. A refresh is a cheap question, "what happened since
-I last asked, and the small arrays the open charts need"; it waits at most one turn for the
-trainer, and a Pause takes effect by the end of the turn under way.
+``until``), the run joins its worker's :class:`~rnn_core.turns.TrainingLoop`, one thread per
+worker that trains the moving runs there in turns of :data:`~rnn_core.turns.TURN_SECONDS` each,
+round and round, until each reaches its target step, diverges, stops after its patience or is
+told to stop. A refresh is a cheap question, "what happened since I last asked, and the small
+arrays the open charts need"; it waits at most one turn for the trainer, and a Pause takes
+effect by the end of the turn under way.
 
 A question never waits a whole turn: the turn under way ends after the step in progress as soon as
 a question for its run arrives (:meth:`TrainerActor._hold`). A worker answers its actors' calls
@@ -30,25 +31,17 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import sys
 import threading
 import time
 import weakref
 from typing import Any
 
 from rnn_core.errors import PlaygroundError
-from rnn_core.priority import lower_priority
-
-TURN_SECONDS = 0.05
-"""Training CPU seconds of one run's turn in its worker's loop (at least one step). A question
-to a run waits for at most the turn under way; a round of turns over N runs takes N times this."""
+from rnn_core.turns import training_loop
 
 TURN_WALL = 4
-"""A turn ends after this many times :data:`TURN_SECONDS` of wall time even if its thread got
+"""A turn ends after this many times :data:`~rnn_core.turns.TURN_SECONDS` of wall time even if its thread got
 less CPU than that meanwhile, so that a Pause waits little on a busy machine."""
-
-SWITCH_SECONDS = 0.02
-"""The interpreter's thread switch interval in a process that trains (Python's default: 5 ms)."""
 
 FOREVER = 2**62
 """A target step no run reaches: "train until told to stop"."""
@@ -70,79 +63,10 @@ CALLS = frozenset(
     {
         "evaluate", "predictions", "forecast", "sample", "next_char_probs", "internals", "save",
         "apply_live", "roll_back", "divergence_advice", "run", "step", "history_csv", "params",
-        "optimizer_settings", "snapshot", "through_time", "forecast_report",
+        "optimizer_settings", "snapshot", "through_time", "forecast_report", "restore_best",
     }
 )  # fmt: skip
 """The trainer operations a caller may ask of an actor (no other attribute is reachable)."""
-
-
-class TrainingLoop:
-    """The thread of one worker that trains its moving runs, a turn each, round and round.
-
-    It holds the runs weakly: a run whose actor the worker has dropped (its session ended) leaves
-    the loop with it. While no run moves, the thread sleeps.
-    """
-
-    def __init__(self) -> None:
-        self._moving: weakref.WeakSet = weakref.WeakSet()
-        self._wake = threading.Condition()
-        self.turns = 0
-        threading.Thread(target=self._serve, name="rnn-playground-training", daemon=True).start()
-
-    def add(self, run: TrainerActor) -> None:
-        with self._wake:
-            self._moving.add(run)
-            self._wake.notify()
-
-    def moving(self) -> int:
-        return len(self._moving)
-
-    def _serve(self) -> None:
-        lower_priority()
-        # Fewer forced hand-overs of the interpreter lock between this thread and the worker's
-        # own (each one waits for a core on a busy machine); an answer waits at most this long.
-        sys.setswitchinterval(SWITCH_SECONDS)
-        while True:
-            with self._wake:
-                while not self._moving:
-                    self._wake.wait()
-                runs = list(self._moving)
-            for run in runs:
-                self.turns += 1
-                if not run.turn(TURN_SECONDS):
-                    self._moving.discard(run)
-            runs = run = None  # no strong reference outlives the round
-
-
-_loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_loops_lock = threading.Lock()
-_process_loop: list[TrainingLoop] = []
-
-
-def training_loop() -> TrainingLoop:
-    """The loop of the worker this is called in (one per worker, even with several workers in one
-    process, as in the tests' in-process cluster)."""
-    try:
-        from distributed import get_worker
-
-        owner: Any = get_worker()
-    except (ImportError, ValueError):
-        owner = None
-    with _loops_lock:
-        if owner is None:
-            if not _process_loop:
-                _process_loop.append(TrainingLoop())
-            return _process_loop[0]
-        loop = _loops.get(owner)
-        if loop is None:
-            loop = _loops[owner] = TrainingLoop()
-        return loop
-
-
-def moving_runs(dask_worker: Any) -> int:
-    """Runs training in ``dask_worker``'s loop now (for ``Client.run``: benchmarks and tests)."""
-    loop = _loops.get(dask_worker)
-    return loop.moving() if loop is not None else 0
 
 
 class TrainerActor:
@@ -170,6 +94,8 @@ class TrainerActor:
         self._taken = 0
         self._busy = 0.0
         self._divergence: dict | None = None
+        self._early_stop: dict | None = None
+        self._started = 0  # the step training last started at (a patience counts from there too)
         self._failure: str | None = None
         self._loop = training_loop()
 
@@ -192,6 +118,15 @@ class TrainerActor:
                 self._rejected = self._rejected + 1 if tr.step_count == before else 0
                 if m["diverged"] or self._rejected >= MAX_REJECTED:
                     self._divergence = {k: m[k] for k in ("loss", "grad_norm")} | {"step": int(m["step"])}
+                    self._until = 0
+                    break
+                if tr.early_stop_due(self._started):
+                    best = tr.best_summary
+                    self._early_stop = {
+                        "at": tr.step_count,
+                        "best_step": best["step"],
+                        "score": best["score"],
+                    }
                     self._until = 0
                     break
                 if time.thread_time() - c0 >= seconds or time.perf_counter() - t0 >= TURN_WALL * seconds:
@@ -219,16 +154,20 @@ class TrainerActor:
         ``snapshot`` (True). The result has ``taken`` (accepted steps since the
         last poll), ``busy`` (seconds trained since then), ``divergence`` (None, or where it
         happened), ``failure`` (None, or why training stopped with an error), ``moving`` and
-        ``state``, and what was asked for."""
+        ``state``, ``early_stop`` (None, or the step a patience stopped training at and the best
+        score's step), and what was asked for."""
         if until is not None and int(until) <= 0:
             self._until = 0  # stop at the end of the step under way, before the lock is ours
         with self._hold():
             if until is not None:
+                if self.trainer.step_count >= self._until:  # not moving: training starts here
+                    self._started = self.trainer.step_count
                 self._until = int(until)
                 self._rejected = 0
-            out: dict[str, Any] = {"taken": self._taken, "busy": self._busy,
-                                   "divergence": self._divergence, "failure": self._failure}  # fmt: skip
+            out: dict[str, Any] = {"taken": self._taken, "busy": self._busy, "divergence": self._divergence,
+                                   "early_stop": self._early_stop, "failure": self._failure}  # fmt: skip
             self._taken, self._busy, self._divergence, self._failure = 0, 0.0, None, None
+            self._early_stop = None
             moving = self.trainer.step_count < self._until
             out.update(self._extras(wants))
             out["moving"] = moving
@@ -294,6 +233,7 @@ class TrainerActor:
             "epoch": tr.epoch,
             "diverged": tr.diverged,
             "healthy_step": tr.healthy_step,
+            "best": tr.best_summary,
             "train_config": tr.train_config,
             "config": tr.config,
             "n_params": tr.network.n_params(),

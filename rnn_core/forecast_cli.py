@@ -69,6 +69,7 @@ def add_train_flags(add) -> None:
     add("--level", type=_level, default=DEFAULT_LEVEL, help="series: nominal interval coverage (default 0.8)")
     add("--season", type=_whole, help="series: rows per season for seasonal naive and MASE (default: found)")
     add("--score-test", action="store_true", help="series: score the held-out test period at the end")
+    add("--keep-best", action="store_true", help="end on the weights of the best validation score")
 
 
 def _plain(value: Any) -> Any:
@@ -90,10 +91,20 @@ def check(args: argparse.Namespace, dataset: Any) -> None:
         )
 
 
-def summary(trainer: Any, dataset: Any, args: argparse.Namespace) -> dict[str, Any]:
-    """``{"forecast": {...}}`` for a series that can be forecast (errors by horizon on the
-    validation period and, with ``--score-test``, the test period), with ``test_scored``;
-    ``{}`` for other data or a diverged run."""
+def summary(trainer: Any, dataset: Any, args: argparse.Namespace, steps_done: int) -> dict[str, Any]:
+    """``best`` (the best validation score, its step, whether a patience stopped the run and
+    whether it ended on the best weights) and, for a series that can be forecast,
+    ``forecast`` (errors by horizon on the validation period and, with ``--score-test``, the
+    test period) with ``test_scored``. ``steps_done`` is where the step loop ended."""
+    best = trainer.best_summary
+    stopped = trainer.train_config.patience is not None and not trainer.diverged
+    stopped = stopped and steps_done < int(trainer.train_config.steps)
+    restored = bool(args.keep_best) and trainer.step_count != steps_done
+    head = {"best": {**best, "early_stopped": stopped, "restored": restored}}
+    return head | _forecast(trainer, dataset, args)
+
+
+def _forecast(trainer: Any, dataset: Any, args: argparse.Namespace) -> dict[str, Any]:
     if getattr(dataset, "kind", None) != "regression" or not getattr(dataset, "forecastable", False):
         return {}
     if trainer.diverged:

@@ -173,6 +173,10 @@ class RemoteRun:
         return self.state["healthy_step"]
 
     @property
+    def best_summary(self) -> dict[str, Any]:  # the best validation score so far
+        return self.state["best"]
+
+    @property
     def config(self):
         return self.state["config"]
 
@@ -342,6 +346,10 @@ class RemoteRun:
     def roll_back(self) -> int:
         self._answers.clear()
         return self.call("roll_back")
+
+    def restore_best(self) -> int:
+        self._answers.clear()
+        return self.call("restore_best")
 
     def divergence_advice(self) -> dict[str, Any]:
         return self.call("divergence_advice")

@@ -183,6 +183,10 @@ _ENTRIES = (
     _s("bptt", "train", None, "BPTT truncation",
        "Backpropagate at most this many steps; 0 = through the whole window.",
        lo=1, hi=100_000, integer=True, off=True),
+    _s("patience", "train", None, "Early stop (steps)",
+       "Pause when the validation score has not improved for this many steps (checked every 25 "
+       "steps); the best weights can be restored; 0 = off.",
+       lo=1, hi=10_000_000, integer=True, off=True, live=True, step=100),
     _s("seed", "train", 0, "Seed", "Same seed and settings, same run.", lo=0, hi=2**32 - 1, integer=True),
     _s("text_mode", "train", "stream", "Text batches",
        "stream: contiguous chunks with the hidden state carried over; random: independent windows.",

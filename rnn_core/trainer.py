@@ -20,18 +20,18 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import os
 import statistics
 import time
 from collections import deque
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
-from rnn_core.checkpoint import check_compatible, dataset_meta, load_checkpoint, save_checkpoint
+from rnn_core.best import BestKeeping, BestWeights, metric_for
 from rnn_core.config import ModelConfig, TrainConfig
 from rnn_core.errors import PlaygroundError
 from rnn_core.history import History
+from rnn_core.model_files import ModelFiles
 from rnn_core.network import Network
 from rnn_core.optim import clip_gradients, make_optimizer
 from rnn_core.schedule import lr_at
@@ -144,7 +144,7 @@ class _Guard:
         return dataclasses.replace(self, losses=self.losses.copy(), kept=self.kept.copy())
 
 
-class Trainer(TaskOperations):
+class Trainer(TaskOperations, BestKeeping, ModelFiles):
     """Trains one network on one dataset, one minibatch per :meth:`step`.
 
     Parameters
@@ -176,6 +176,7 @@ class Trainer(TaskOperations):
         params = self.network.params
         self.optimizer = make_optimizer(tc.optimizer, params, tc.lr, tc.momentum, tc.weight_decay)
         self.history = History()
+        self.best = BestWeights(metric_for(self.task.kind))
         self.step_count = 0
         self._samples_seen = 0  # training windows (series) or positions (text) drawn
         # Spare arrays for the weights and optimizer state from before each update, to put back
@@ -334,6 +335,7 @@ class Trainer(TaskOperations):
         baselines = dict(getattr(self.dataset, "baselines", None) or {})
         result = {"step": self.step_count, **metrics, "baselines": baselines}
         self.history.record_eval(self.step_count, result)
+        self.best.offer(self.step_count, result, self._capture)
         return result
 
     # ------------------------------------------------------------------ state
@@ -380,6 +382,7 @@ class Trainer(TaskOperations):
             "sample_rng": copy.deepcopy(self.sample_rng.bit_generator.state),
             "guard": self._guard.copy(),
             "history": self.history.copy(),
+            "best": self.best.copy(),
         }
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -389,6 +392,8 @@ class Trainer(TaskOperations):
         self.sample_rng.bit_generator.state = copy.deepcopy(snap["sample_rng"])
         self._guard = snap["guard"].copy()
         self.history = snap["history"].copy()
+        if "best" in snap:
+            self.best = snap["best"].copy()
 
     @property
     def healthy_step(self) -> int | None:
@@ -404,6 +409,7 @@ class Trainer(TaskOperations):
             raise PlaygroundError("no healthy state is kept to roll back to; reset the model instead")
         self._put(target)
         self.history.truncate_to_step(self.step_count)
+        self.best.forget_after(self.step_count)
         kept = tuple(s for s in self._guard.kept if s["step_count"] <= self.step_count)
         self._reset_guard(kept, target["losses"], target.get("first_loss"))
         return self.step_count
@@ -413,30 +419,3 @@ class Trainer(TaskOperations):
         the learning rate / 10 and, if norm clipping is off, ``clip_norm`` 1.0; empty when not
         diverged) and ``text``, the same in a sentence for users with the cause."""
         return self._guard.advice(self.train_config, self.healthy_step)
-
-    # ------------------------------------------------------------------ files
-
-    def save(self, path_or_buffer: str | os.PathLike | BinaryIO | None = None) -> bytes | None:
-        """Write the model as an ``.npz`` (see :mod:`rnn_core.checkpoint`); ``None`` returns bytes.
-        The file keeps the training settings with the *base* learning rate, and the step count."""
-        meta = dataset_meta(self.dataset)
-        meta["train"] = dataclasses.asdict(self.train_config)
-        meta["step_count"] = self.step_count
-        return save_checkpoint(path_or_buffer, self.network.params, self.config, meta)
-
-    @classmethod
-    def load(cls, path_or_bytes: str | os.PathLike | bytes | BinaryIO, dataset: Any) -> Trainer:
-        """A trainer for ``dataset`` with a saved model's weights and training settings; steps (and
-        the learning-rate schedule) go on from the saved ``step_count`` (0 if absent). Optimizer
-        state, history, epoch, batch order and carried state start fresh, as none is saved.
-        Raises :class:`PlaygroundError` for an invalid file or data with other columns,
-        vocabulary or normalisation."""
-        ckpt = load_checkpoint(path_or_bytes)
-        check_compatible(ckpt, dataset)
-        trainer = cls(dataset, ckpt.model, ckpt.train)
-        for k, p in trainer.network.params.items():
-            np.copyto(p, ckpt.params[k])
-        trainer.step_count = ckpt.step_count
-        trainer.optimizer.lr = trainer._lr()
-        trainer._reset_guard()
-        return trainer

@@ -13,8 +13,9 @@ import pytest
 from rnn_core.config import ModelConfig, TrainConfig
 from rnn_core.data import sine_dataset
 from rnn_core.errors import PlaygroundError
-from rnn_core.executor import FOREVER, Executor, moving_runs
+from rnn_core.executor import FOREVER, Executor
 from rnn_core.trainer import Trainer
+from rnn_core.turns import moving_runs
 
 
 @pytest.fixture(scope="module")
@@ -253,3 +254,17 @@ def test_a_question_ends_the_turn_under_way_after_the_step_in_progress():
     assert not out["moving"] and out["state"]["step_count"] == stopped  # the final state
     actor.turn(1.0)
     assert actor.trainer.step_count == stopped
+
+
+def test_a_patience_stops_a_run_in_its_worker_and_says_where_the_best_was(executor):
+    train = TrainConfig(lr=0.05, lr_schedule="constant", seed=2, patience=100)
+    run = executor.start(sine_dataset(), ModelConfig(hidden_size=8), train)
+    run.begin_poll({}, FOREVER)
+    answer(run)
+    stops = []
+    assert wait_for(lambda: run.begin_poll({}) and (stops.append(answer(run)) or not stops[-1]["moving"]), 60)
+    [stop] = [o["early_stop"] for o in stops if o.get("early_stop")]
+    assert stop["at"] == run.step_count and stop["at"] - stop["best_step"] >= 100
+    assert run.best_summary["step"] == stop["best_step"]
+    assert run.restore_best() == stop["best_step"] and run.step_count == stop["best_step"]
+    run.close()

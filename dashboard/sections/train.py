@@ -197,6 +197,28 @@ def divergence_notice(sess: Session, run: Run) -> None:
         st.caption(advice["text"])
 
 
+def best_notice(sess: Session, run: Run) -> None:
+    """Where the best validation score was, with its weights one click away (while paused, when
+    the model has moved on from them); and why training stopped early, if it did."""
+    best = run.trainer.best_summary
+    name = "RMSE" if best["metric"] == "val_rmse" else "bits/char"
+    stop = run.early_stop
+    if stop:
+        st.info(
+            f"**Stopped early at step {stop['at']:,}**: no better validation {name} for "
+            f"{stop['at'] - stop['best_step']:,} steps (the patience set). The best, "
+            f"{stop['score']:.4g}, was at step {stop['best_step']:,}.",
+            icon=":material/flag:",
+        )
+    if sess.state.moving or best["step"] is None or best["step"] == run.trainer.step_count:
+        return
+    st.button(
+        f"Restore best (step {best['step']:,}, validation {name} {best['score']:.4g})",
+        on_click=callbacks.request_restore_best, key=session.button_key("restore_best"),
+        help="Go back to the weights (and optimizer state) of the best validation score so far.",
+    )  # fmt: skip
+
+
 def live_panels() -> None:
     """Metrics, loss, predictions (or text progress), internals and gradient norms."""
     sess = session.get()
@@ -205,6 +227,7 @@ def live_panels() -> None:
         st.info("No model yet: choose data on the **Data** page.")
         return
     divergence_notice(sess, run)
+    best_notice(sess, run)
     found = through_time.latest(run)
     metrics_row(sess, run, found)
     panels = st.container(key=layout.PANELS)
