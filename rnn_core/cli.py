@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m rnn_core", description="RNN Playground from the command line.", allow_abbrev=False
     )
-    sub = parser.add_subparsers(dest="command", metavar="{train,sweep,bench}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,sweep,backtest,bench}")
     t = sub.add_parser(
         "train",
         help="train a recurrent network on a sine, a CSV series or a text",
@@ -116,9 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     forecast_cli.add_train_flags(t.add_argument)
-    from rnn_core.sweep_cli import add_parser as add_sweep
+    from rnn_core import backtest_cli, sweep_cli
 
-    add_sweep(sub, add_run_arguments)
+    sweep_cli.add_parser(sub, add_run_arguments)
+    backtest_cli.add_parser(sub, add_run_arguments)
     sub.add_parser("bench", help="engine speed vs PyTorch (arguments go to rnn_core.bench)", add_help=False)
     return parser
 
@@ -364,11 +365,12 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("choose a command: train, sweep or bench (see --help)")
-        if args.command == "sweep":
-            from rnn_core.sweep_cli import sweep_command
+            raise UsageError("choose a command: train, sweep, backtest or bench (see --help)")
+        if args.command in ("sweep", "backtest"):
+            from rnn_core import backtest_cli, sweep_cli
 
-            return sweep_command(args, out, err)
+            command = sweep_cli.sweep_command if args.command == "sweep" else backtest_cli.backtest_command
+            return command(args, out, err)
         return train_command(args, out, err)
     except (UsageError, PlaygroundError) as exc:
         return _fail(str(exc), err)
