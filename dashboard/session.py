@@ -59,6 +59,9 @@ class View:
     fc_level: float = 0.8
     fc_season: int = 0  # 0: the season detected on the training rows
     fc_metric: str = "mase"
+    bt_folds: int = 5
+    bt_steps: int = 500
+    bt_mode: str = "expanding"
     temperature: float = 0.8
     sample_length: int = 300
     prime: str = ""
@@ -237,6 +240,8 @@ class Session:
     flashes: list[tuple[str, str]] = field(default_factory=list)
     test_report: dict | None = None  # the last "Score on test" and the run and settings it scored
     test_used: Any = None  # the data spec whose test period has been scored
+    backtest: Any = None  # the rnn_core.forecasting.backtest.BacktestJob started on the Predict page
+    backtest_ended: bool = False  # its end was drawn (and the page rerun to stop polling)
     status_slot: Any = None
     live_drawn: bool = False
 
@@ -342,6 +347,12 @@ BUTTON_KEYS = (
     "preset",
     "sample",
     "score_test",
+    "backtest",
+    "backtest_cancel",
+    "backtest_csv",
+    "predictions_csv",
+    "forecast_csv",
+    "horizon_csv",
     "use_data",
     "sweep",
     "sweep_cancel",

@@ -9,11 +9,14 @@
 from __future__ import annotations
 
 import argparse
+import csv
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rnn_core.errors import PlaygroundError
+from rnn_core.forecasting import report
 from rnn_core.forecasting.report import DEFAULT_HORIZON, DEFAULT_LEVEL
 from rnn_core.forecasting.transforms import TRANSFORMS
 
@@ -70,6 +73,8 @@ def add_train_flags(add) -> None:
     add("--season", type=_whole, help="series: rows per season for seasonal naive and MASE (default: found)")
     add("--score-test", action="store_true", help="series: score the held-out test period at the end")
     add("--keep-best", action="store_true", help="end on the weights of the best validation score")
+    add("--out", metavar="FOLDER", help="series: write predictions.csv, forecast.csv (the next --horizon "
+        "values with their intervals) and errors_by_horizon.csv into this folder")  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
@@ -84,11 +89,16 @@ def _plain(value: Any) -> Any:
 
 
 def check(args: argparse.Namespace, dataset: Any) -> None:
-    """Refuse, before training, a ``--score-test`` the data cannot honour."""
+    """Refuse, before training, a ``--score-test`` or ``--out`` the data cannot honour."""
     if args.score_test and getattr(dataset, "test", None) is None:
         raise PlaygroundError(
             "--score-test: this data has no test period; give a series and --test-fraction above 0"
         )
+    if args.out is not None:
+        if not getattr(dataset, "forecastable", False):
+            raise PlaygroundError("--out writes forecasts, which need series data (sine or CSV)")
+        if not Path(args.out).is_dir():
+            raise PlaygroundError(f"--out: folder {args.out} does not exist; create it first")
 
 
 def summary(trainer: Any, dataset: Any, args: argparse.Namespace, steps_done: int) -> dict[str, Any]:
@@ -116,4 +126,39 @@ def _forecast(trainer: Any, dataset: Any, args: argparse.Namespace) -> dict[str,
             out[period] = _plain(trainer.forecast_report(period, args.horizon, args.level, args.season))
         except PlaygroundError as exc:  # e.g. a period shorter than the horizon: say so, keep the run
             out[period] = {"error": str(exc)}
+    if args.out is not None:
+        write_files(trainer, out, Path(args.out), args.horizon)
     return {"forecast": out, "test_scored": bool(args.score_test)}
+
+
+def write_files(trainer: Any, reports: dict[str, Any], folder: Path, horizon: int) -> None:
+    """``predictions.csv`` (every one-step validation prediction), ``forecast.csv`` (``horizon``
+    values beyond the data with the validation-calibrated interval) and ``errors_by_horizon.csv``
+    (each scored period, method and horizon)."""
+    x, pred, actual = trainer.predictions("val")
+    _csv(folder / "predictions.csv", ["x", "predicted", "actual"], zip(_axis(x), pred, actual, strict=True))
+    xf, values = trainer.forecast(horizon)
+    widths = reports.get("val", {}).get("halfwidths")
+    lower, upper = report.forecast_band(values, widths) if widths is not None else (values * np.nan,) * 2
+    _csv(folder / "forecast.csv", ["x", "forecast", "lower", "upper"],
+         zip(_axis(xf), values, lower, upper, strict=True))  # fmt: skip
+    rows = []
+    for period, rep in reports.items():
+        for method, by_h in rep.get("errors", {}).items():
+            rows += [(period, method, h + 1, by_h["mae"][h], by_h["rmse"][h], by_h["mase"][h])
+                     for h in range(len(by_h["mae"]))]  # fmt: skip
+    _csv(folder / "errors_by_horizon.csv", ["period", "method", "horizon", "mae", "rmse", "mase"], rows)
+
+
+def _axis(x) -> list:
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.datetime64):
+        return [str(np.datetime_as_string(v, unit="s")).removesuffix("T00:00:00") for v in x]
+    return x.tolist()
+
+
+def _csv(path: Path, header: list[str], rows) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)

@@ -4,6 +4,7 @@ simple methods, the interval band, and the test period scored only when asked.""
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 from app_helpers import (
@@ -127,3 +128,33 @@ def test_a_trending_csv_gets_a_transform_suggested_and_the_model_learns_in_it():
     forecast = chart_titled(at, "forecast")
     [one_step] = [t for t in forecast["data"] if t.get("name") == "one-step (validation)"]
     assert np.median(array_values(one_step["y"])) > 50
+
+
+def test_downloads_and_a_backtest_from_the_predict_page():
+    at = open_app("data")
+    at.radio(key=key("data_kind")).set_value("csv").run()
+    upload(at, "csv_file", "sales.csv", series_csv())
+    click(at, "Use this data")
+    trainer(at).run(20)
+    go(at, "predict")
+    labels = {d.label for d in at.get("download_button")}
+    assert {"Predictions (CSV)", "Forecast (CSV)", "Errors by horizon (CSV)"} <= labels
+    at.number_input(key=key("bt_folds")).set_value(3).run()
+    at.number_input(key=key("bt_steps")).set_value(20).run()
+    click(at, "Run backtest")
+    assert not at.exception
+    deadline = time.monotonic() + 90
+    while not session(at).backtest.over and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    at.run()
+    job = session(at).backtest
+    assert job.over and job.done == 3
+    fig = chart_titled(at, "Error by horizon (backtest)")
+    assert {t["name"] for t in fig["data"]} == METHODS
+    assert chart_titled(at, "Interval coverage (backtest)")  # folds 2 and 3, calibrated on the ones before
+    table = next(
+        d.value for d in at.dataframe if "MASE h=1" in d.value.columns and "±" in str(d.value.iloc[0, 0])
+    )
+    assert set(table.index) == METHODS
+    assert "Download the backtest (CSV)" in {d.label for d in at.get("download_button")}

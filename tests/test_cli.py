@@ -294,3 +294,34 @@ def test_a_transform_flag_changes_what_the_model_learns_not_the_units(tmp_path):
     assert r.returncode == 2 and "log transform needs every value above 0" in r.stderr
     r = run_cli("train", "--data", "text:zen", "--steps", "2", "--no-progress", "--transform", "diff")
     assert r.returncode == 2 and "--transform only apply to series data" in r.stderr
+
+
+def test_out_writes_the_predictions_the_forecast_with_its_interval_and_the_errors(tmp_path):
+    csv = _monthly_csv(tmp_path / "sales.csv")
+    out = tmp_path / "out"
+    out.mkdir()
+    r = run_cli("train", "--data", str(csv), "--seq-len", "24", "--steps", "20", "--no-progress", "--json",
+                "--horizon", "6", "--out", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = last_json(r.stdout)
+    import csv as csvlib
+
+    def rows(name):
+        with (out / name).open() as f:
+            return list(csvlib.DictReader(f))
+
+    preds = rows("predictions.csv")
+    # 153 rows before the test period, 129 windows of 24, 26 validate: the first target is row
+    # 24 + 103 = 127, January 2001 + 127 months
+    assert len(preds) == d["val_windows"] == 26 and preds[0]["x"] == "2011-08-01"
+    actual = [float(p["actual"]) for p in preds]
+    err = np.array([float(p["predicted"]) for p in preds]) - actual
+    assert float(np.sqrt(np.mean(err**2))) == pytest.approx(d["val_rmse"], rel=1e-9)
+    fc = rows("forecast.csv")
+    assert len(fc) == 6 and all(float(f["lower"]) < float(f["forecast"]) < float(f["upper"]) for f in fc)
+    errors = rows("errors_by_horizon.csv")
+    rnn = [e for e in errors if e["method"] == "RNN"]
+    assert [int(e["horizon"]) for e in rnn] == list(range(1, 7))
+    assert [float(e["mase"]) for e in rnn] == pytest.approx(d["forecast"]["val"]["errors"]["RNN"]["mase"])
+    r = run_cli("train", "--data", str(csv), "--steps", "2", "--no-progress", "--out", str(tmp_path / "nope"))
+    assert r.returncode == 2 and "does not exist" in r.stderr

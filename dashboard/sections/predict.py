@@ -12,7 +12,7 @@ from dashboard import controls, figures, live, plot, session
 from dashboard.charts import LIVE_PRED_MAX
 from dashboard.format import model_summary, x_label
 from dashboard.guard import guarded
-from dashboard.sections import forecasting
+from dashboard.sections import backtest, forecasting
 from dashboard.session import Run
 from rnn_core.forecasting import report
 
@@ -82,8 +82,8 @@ def series_section(run: Run) -> None:
     val_report, _ = forecasting.report(run, memo, "val", h, level, season)
     if err is not None:
         st.error(err)
-    else:
-        band = None
+    band = None
+    if err is None:
         if val_report is not None:
             lower, upper = report.forecast_band(forecast[1], val_report["halfwidths"])
             band = (lower, upper, f"{level:.0%} interval (conformal, first {min(h, horizon)} steps)")
@@ -108,8 +108,43 @@ def series_section(run: Run) -> None:
         )
     st.markdown("**Validation metrics, original units** (one-step predictions; lower is better)")
     st.dataframe(regression_metrics(run), width="stretch")
-    forecasting.accuracy_section(run, memo, h, level, season)
+    rep = forecasting.accuracy_section(run, memo, h, level, season)
+    downloads(run, forecast if err is None else None, band, rep)
     forecasting.test_section(run, memo, h, level, season)
+    backtest.section(run, h, level, season)
+
+
+def downloads(run: Run, forecast, band, rep: dict | None) -> None:
+    """The page's numbers as CSV files: every one-step validation prediction, the forecast with its
+    interval, and the errors by horizon."""
+    tr = run.trainer
+    x, pred, actual = memo(run, "pred_all", run.version, lambda: tr.predictions("val"))
+    cols = st.columns(3)
+    with cols[0]:
+        table = pd.DataFrame({"x": x, "predicted": pred, "actual": actual}).set_index("x")
+        backtest.download("Predictions (CSV)", table, "predictions.csv", "predictions_csv")
+    if forecast is not None:
+        with cols[1]:
+            table = pd.DataFrame({"x": forecast[0], "forecast": forecast[1]})
+            if band is not None:
+                table["lower"], table["upper"] = band[0], band[1]
+            backtest.download("Forecast (CSV)", table.set_index("x"), "forecast.csv", "forecast_csv")
+    if rep is not None:
+        with cols[2]:
+            backtest.download(
+                "Errors by horizon (CSV)", horizon_table(rep), "errors_by_horizon.csv", "horizon_csv"
+            )
+
+
+def horizon_table(rep: dict) -> pd.DataFrame:
+    """One row per method and horizon: MAE, RMSE and MASE, in original units."""
+    rows = []
+    for name, by_h in rep["errors"].items():
+        for h in range(rep["horizon"]):
+            rows.append(
+                {"method": name, "horizon": h + 1, **{k: float(by_h[k][h]) for k in ("mae", "rmse", "mase")}}
+            )
+    return pd.DataFrame(rows).set_index(["method", "horizon"])
 
 
 def windows_section(run: Run) -> None:
