@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -101,17 +102,28 @@ def series_section(run: Run) -> None:
         f"that {level:.0%} of them stayed within."
     )
     if len(ds.columns) > 1:
-        held = ", ".join(f"{n} = {v:.4g}" for n, v in zip(ds.columns[1:], ds.raw[-1, 1:], strict=True))
-        st.caption(
-            "The extra input columns have no forecast of their own: beyond the data they are held "
-            f"at their last observed value ({held})."
-        )
+        st.caption(inputs_note(ds, horizon))
     st.markdown("**Validation metrics, original units** (one-step predictions; lower is better)")
     st.dataframe(regression_metrics(run), width="stretch")
     rep = forecasting.accuracy_section(run, memo, h, level, season)
     downloads(run, forecast if err is None else None, band, rep)
     forecasting.test_section(run, memo, h, level, season)
     backtest.section(run, h, level, season)
+
+
+def inputs_note(ds, n: int) -> str:
+    """Which forecast steps used known future values of the extra inputs and which held them."""
+    _, supplied = ds.forecast_inputs(n)
+    names = ", ".join(ds.columns[1:])
+    held = ", ".join(f"{c} = {v:.4g}" for c, v in zip(ds.columns[1:], ds.raw[-1, 1:], strict=True))
+    if not supplied.any():
+        return (f"The extra inputs ({names}) have no known future values in the data, so this forecast "
+                f"holds them at their last observed value ({held}) at every step.")  # fmt: skip
+    first, last = int(np.argmax(supplied)) + 1, int(len(supplied) - np.argmax(supplied[::-1]))
+    before = f"; steps 1–{first - 1} (the test period, unread) hold them at {held}" if first > 1 else ""
+    after = f"; steps after {last} hold the last supplied row" if last < n else ""
+    known = f"take the CSV's known future values at steps {first}–{last}"
+    return f"The extra inputs ({names}) {known}{before}{after}."
 
 
 def downloads(run: Run, forecast, band, rep: dict | None) -> None:

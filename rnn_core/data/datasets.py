@@ -114,6 +114,23 @@ class HeldOut:
         return self._raw, self._x_axis
 
 
+@dataclass(frozen=True, eq=False)
+class FutureInputs:
+    """Known values of the extra input columns after the series ends (rows of a CSV after the
+    target's last value): a forecast uses them instead of holding the last observed row.
+
+    Attributes
+    ----------
+    x_axis : ndarray, shape (M,)
+        Where they lie (row positions or datetime64).
+    values : ndarray, shape (M, C - 1)
+        One row per future step, one column per extra input, original units.
+    """
+
+    x_axis: np.ndarray
+    values: np.ndarray
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
 class SeriesDataset(RegressionWindows):
     """Many-to-one regression: a window of ``seq_len`` rows predicts the next target value.
@@ -155,6 +172,9 @@ class SeriesDataset(RegressionWindows):
     test : HeldOut or None
         The held-out rows after ``raw`` (``raw``, ``x_axis`` and every array above cover only
         the rows before them), or None without a test period.
+    future : FutureInputs or None
+        Known future values of the extra inputs, after every row above and after the test
+        period (a forecast holds the extras at their last value where none are known).
     transform : Transform or None
         The target transform the model learns in (:mod:`rnn_core.forecasting.transforms`):
         windows, targets and normalisation are of :meth:`model_values`, while ``raw``,
@@ -166,11 +186,30 @@ class SeriesDataset(RegressionWindows):
     x_label: str
     raw: np.ndarray
     test: HeldOut | None = None
+    future: FutureInputs | None = None
 
     @property
     def input_size(self) -> int:
         """Number of input columns ``C``."""
         return int(self.raw.shape[1])
+
+    def forecast_inputs(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The extra inputs of the ``n`` rows after ``raw``, ``(n, C - 1)``, and which of them were
+        supplied ``(n,)``: the known future values where there are some (after the test period,
+        whose rows stay unread), the last row's held everywhere else (after supplied ones, the
+        last supplied)."""
+        held = np.asarray(self.raw, dtype=np.float64)[-1, 1:]
+        extras = np.tile(held, (n, 1))
+        supplied = np.zeros(n, dtype=bool)
+        if self.future is not None:
+            start = self.test.length if self.test is not None else 0
+            values = np.asarray(self.future.values, dtype=np.float64)
+            k = max(0, min(n - start, len(values)))
+            if k:
+                extras[start : start + k] = values[:k]
+                extras[start + k :] = values[k - 1]
+                supplied[start : start + k] = True
+        return extras, supplied
 
     @property
     def forecastable(self) -> bool:

@@ -226,9 +226,9 @@ class SeriesTask:
 
         The last ``seq_len`` rows of the whole series (training and validation) form the first
         window; each prediction is appended as the next target value and the window slides on.
-        Extra input columns (multivariate CSV) have no forecast of their own, so they are held at
-        their last observed value. Errors compound: the curve shows what the model believes, not
-        a confidence band.
+        Extra input columns (multivariate CSV) take their known future values where the data
+        supplies some and are held at their last value elsewhere
+        (:meth:`~rnn_core.data.datasets.SeriesDataset.forecast_inputs`). Errors compound.
 
         Returns
         -------
@@ -251,12 +251,14 @@ class SeriesTask:
         t = int(ds.seq_len)
         window = np.asarray(ds.normalise(seen[-t:]), dtype=self.dtype)  # (T, C)
         last_row = seen[-1].copy()
+        extras, _ = ds.forecast_inputs(n)  # (n, C - 1)
         values = np.empty(n)
         with np.errstate(over="ignore", invalid="ignore"):
             for i in range(n):
                 out, _, _ = network.forward(window[:, None, :], None, cache=False)  # (1, 1)
                 values[i] = self._to_raw(out[0, 0])
                 last_row[0] = values[i]
+                last_row[1:] = extras[i]
                 new = np.asarray(ds.normalise(last_row[None, :]), dtype=self.dtype)  # (1, C)
                 window = np.concatenate([window[1:], new], axis=0)
             values = ds.to_original(values[None, :], [raw.shape[0] - 1], raw[:, 0])[0]

@@ -7,12 +7,14 @@ dropped; the windows come from :func:`rnn_core.data.windows.build_series_dataset
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from rnn_core.data.csv.decode import MAX_BYTES
 from rnn_core.data.csv.sniff import MAX_ROWS
 from rnn_core.data.csv.table import CsvTable, read_csv_table
-from rnn_core.data.datasets import SeriesDataset
+from rnn_core.data.datasets import FutureInputs, SeriesDataset
 from rnn_core.data.windows import build_series_dataset, check_seq_len
 from rnn_core.errors import PlaygroundError
 
@@ -72,6 +74,7 @@ def csv_dataset(
         if table.date_column
         else np.arange(len(values), dtype=np.float64)
     )
+    values, x, future = _future_rows(values, x, columns, notes)
     values, x, filled, dropped = _clean_gaps(values, x, columns, missing, table.date_column, notes)
     n = len(values)
     if n < seq_len + 2:
@@ -94,7 +97,7 @@ def csv_dataset(
         "decimal": table.report["decimal"],
         "header": table.report["header"],
     }
-    return build_series_dataset(
+    ds = build_series_dataset(
         values,
         name=name or table.name,
         columns=columns,
@@ -108,6 +111,26 @@ def csv_dataset(
         season=season,
         report=report,
     )
+    return ds if future is None else dataclasses.replace(ds, future=future)
+
+
+def _future_rows(values: np.ndarray, x: np.ndarray, columns: list[str], notes: list[str]):
+    """The trailing rows with no target but every extra input: known future inputs, kept apart
+    from the series (``(values, x, FutureInputs or None)``)."""
+    if values.shape[1] < 2:
+        return values, x, None
+    n = len(values)
+    k = n
+    while k > 0 and np.isnan(values[k - 1, 0]):
+        k -= 1
+    ahead = values[k:, 1:]
+    if k == n or k == 0 or np.isnan(ahead).any():
+        return values, x, None
+    notes.append(
+        f"the last {n - k} row(s) have no {columns[0]} but every extra input: they are the inputs' "
+        "known future values, used by the forecast"
+    )
+    return values[:k], x[:k], FutureInputs(x[k:].copy(), ahead.copy())
 
 
 def _choose_columns(table: CsvTable, target, inputs, notes: list[str]) -> tuple[str, list[str]]:
