@@ -140,8 +140,12 @@ def write_files(trainer: Any, reports: dict[str, Any], folder: Path, horizon: in
     xf, values = trainer.forecast(horizon)
     widths = reports.get("val", {}).get("halfwidths")
     lower, upper = report.forecast_band(values, widths) if widths is not None else (values * np.nan,) * 2
-    _csv(folder / "forecast.csv", ["x", "forecast", "lower", "upper"],
-         zip(_axis(xf), values, lower, upper, strict=True))  # fmt: skip
+    blank = [["" if not np.isfinite(v) else v for v in b] for b in (lower, upper)]  # beyond H: none
+    _csv(
+        folder / "forecast.csv",
+        ["x", "forecast", "lower", "upper"],
+        zip(_axis(xf), values, *blank, strict=True),
+    )
     rows = []
     for period, rep in reports.items():
         for method, by_h in rep.get("errors", {}).items():

@@ -138,8 +138,8 @@ def downloads(run: Run, forecast, band, rep: dict | None) -> None:
     if forecast is not None:
         with cols[1]:
             table = pd.DataFrame({"x": forecast[0], "forecast": forecast[1]})
-            if band is not None:
-                table["lower"], table["upper"] = band[0], band[1]
+            if band is not None:  # blank beyond the calibrated horizons, not infinite
+                table["lower"], table["upper"] = (np.where(np.isfinite(b), b, np.nan) for b in band[:2])
             backtest.download("Forecast (CSV)", table.set_index("x"), "forecast.csv", "forecast_csv")
     if rep is not None:
         with cols[2]:
