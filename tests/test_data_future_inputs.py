@@ -49,8 +49,12 @@ def test_with_a_test_period_the_future_starts_after_it_and_its_inputs_stay_unrea
     np.testing.assert_array_equal(extras[28:, 0], np.full(12, ds.future.values[-1, 0]))
 
 
-def test_a_gap_in_the_future_inputs_leaves_them_as_ordinary_missing_values():
+def test_trailing_rows_without_a_target_are_cut_not_made_up():
     rows = _rows()
-    rows[-3][2] = ""  # a future row without its input: not a known future, an ordinary gap
+    rows[-3][2] = ""  # a future row without its input: not a known future
     ds = csv_dataset(csv_bytes(rows), inputs=["temp"], seq_len=10, test_fraction=0)
-    assert ds.future is None and ds.raw.shape[0] == 130
+    assert ds.future is None and ds.raw.shape[0] == 120
+    alone = csv_dataset(csv_bytes(_rows()), seq_len=10, test_fraction=0)  # the target alone
+    assert alone.future is None and alone.raw.shape[0] == 120
+    assert any("have no load: they are left out" in n for n in alone.report["notes"])
+    np.testing.assert_allclose(alone.raw[-1, 0], 10 + 0.5 * (20 + 5 * np.sin(119 / 9)), atol=1e-3)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from dashboard.figures.common import BASELINE_COLOR, FORECAST_COLOR, PARAM_COLORS, base_layout, f32, note
 
-METRIC_TITLES = {"mase": "MASE (1 = seasonal naive in-sample)", "rmse": "RMSE", "mae": "MAE"}
+METRIC_TITLES = {"mase": "MASE", "rmse": "RMSE", "mae": "MAE"}
 """Axis titles of the metrics an errors-by-horizon chart can show."""
 
 MODEL = "RNN"

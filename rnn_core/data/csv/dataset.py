@@ -115,17 +115,22 @@ def csv_dataset(
 
 
 def _future_rows(values: np.ndarray, x: np.ndarray, columns: list[str], notes: list[str]):
-    """The trailing rows with no target but every extra input: known future inputs, kept apart
-    from the series (``(values, x, FutureInputs or None)``)."""
-    if values.shape[1] < 2:
-        return values, x, None
+    """The trailing rows without a target, cut from the series (a value there could only be
+    made up): when they hold every extra input, they are the inputs' known future values
+    (``(values, x, FutureInputs or None)``)."""
     n = len(values)
     k = n
     while k > 0 and np.isnan(values[k - 1, 0]):
         k -= 1
-    ahead = values[k:, 1:]
-    if k == n or k == 0 or np.isnan(ahead).any():
+    if k == n or k == 0:
         return values, x, None
+    ahead = values[k:, 1:]
+    if values.shape[1] < 2 or np.isnan(ahead).any():
+        notes.append(
+            f"the last {n - k} row(s) have no {columns[0]}: they are left out, as a value there could "
+            "only be made up"
+        )
+        return values[:k], x[:k], None
     notes.append(
         f"the last {n - k} row(s) have no {columns[0]} but every extra input: they are the inputs' "
         "known future values, used by the forecast"
