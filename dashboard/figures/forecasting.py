@@ -16,6 +16,9 @@ METRIC_TITLES = {"mase": "MASE", "rmse": "RMSE", "mae": "MAE"}
 MODEL = "RNN"
 """The name the model's row carries in an errors-by-horizon table."""
 
+OTHERS = tuple(c for c in PARAM_COLORS if c != FORECAST_COLOR)
+"""Colours of the simple methods: never the model's own."""
+
 
 def horizon_figure(
     errors: Mapping[str, Mapping[str, np.ndarray]],
@@ -48,7 +51,7 @@ def horizon_figure(
                 mode="lines+markers",
                 marker={"size": 6 if model else 4},
                 line={
-                    "color": FORECAST_COLOR if model else PARAM_COLORS[(i - 1) % len(PARAM_COLORS)],
+                    "color": FORECAST_COLOR if model else OTHERS[(i - 1) % len(OTHERS)],
                     "width": 3 if model else 1.5,
                     "dash": None if model else "dot",
                 },
