@@ -1,17 +1,19 @@
 """Training-step throughput of the engine against PyTorch CPU, side by side in one run.
 
 Scenarios (a "step" is forward + backward + optimizer update, no clipping, on one fixed random
-batch, float64 on both sides):
+batch, in the scenario's dtype on both sides):
 
-* ``S1``: tanh RNN, T=50, B=32, H=100, D=1, MSE on the last step's linear output, SGD.
+* ``S1``: tanh RNN, T=50, B=32, H=100, D=1, MSE on the last step's linear output, SGD, float64.
 * ``S2``: LSTM character model, T=64, B=32, H=128, vocabulary 80, softmax cross-entropy at every
-  step, Adam. PyTorch gets one-hot inputs (computed once, outside the timed loop).
+  step, Adam, float64. PyTorch gets one-hot inputs (computed once, outside the timed loop).
+* ``S2f32``: S2 in float32 on both sides, the fast path for text models.
 
 Two more rows per scenario make the distance to the hardware and the trainer's own cost
 visible: the *floor*, only the matrix products a step cannot avoid (:func:`floor_stepper`), with
 each engine's fraction of it; and a :class:`~rnn_core.trainer.Trainer`'s steps/s (its metrics,
 history and divergence guard) against the bare network step on the same model, task and
-minibatches (:func:`trainer_steppers`, on a built-in data set of the scenario's kind).
+minibatches (:func:`trainer_steppers`, on a built-in data set of the scenario's kind), the two
+stepping in turn (:func:`_paired_rates`).
 
 Each side runs at 1 and at 2 threads (NumPy's BLAS through ``threadpoolctl``, PyTorch through
 ``torch.set_num_threads``); repetitions of all settings are interleaved so that a noisy
@@ -64,14 +66,20 @@ SCENARIOS = {
         "lr": 0.001,
     },
 }
+SCENARIOS["S2f32"] = {**SCENARIOS["S2"], "title": SCENARIOS["S2"]["title"] + ", float32", "dtype": "float32"}
 THREADS = (1, 2)
+
+
+def _dtype(sc: dict) -> str:
+    return sc.get("dtype", "float64")
 
 
 def _batch(sc: dict, rng: np.random.Generator):
     T, B, D = sc["T"], sc["B"], sc["D"]
     if sc["head"] == "text":
         return rng.integers(0, D, size=(T, B)), rng.integers(0, D, size=(T, B))
-    return rng.normal(size=(T, B, D)), rng.normal(size=(B, 1))
+    dt = _dtype(sc)
+    return rng.normal(size=(T, B, D)).astype(dt), rng.normal(size=(B, 1)).astype(dt)
 
 
 def numpy_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
@@ -84,6 +92,7 @@ def numpy_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
         hidden_size=sc["H"],
         output_size=sc["D"] if text else 1,
         head=sc["head"],
+        dtype=_dtype(sc),
     )
     net = Network(cfg, rng)
     x, y = _batch(sc, rng)
@@ -93,7 +102,7 @@ def numpy_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
     def step() -> float:
         out, _, cache = net.forward(x)
         loss, dout = loss_fn(out, y)
-        grads, _, _ = net.backward(dout, cache)
+        grads, _, _ = net.backward(dout, cache, input_grad=False)  # torch's x needs no grad either
         opt.step(net.params, grads)
         return loss
 
@@ -110,10 +119,12 @@ def floor_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
     T, B, H, D = sc["T"], sc["B"], sc["H"], sc["D"]
     GH = cell_spec(sc["cell"]).gates * H
     text = sc["head"] == "text"
-    w_hh, h = rng.normal(size=(H, GH)) * 0.01, rng.normal(size=(B, H))
-    dgates, hs = rng.normal(size=(T * B, GH)), rng.normal(size=(T * B, H))
-    w_hd, dout = rng.normal(size=(H, D if text else 1)), rng.normal(size=(T * B, D if text else 1))
-    x = None if text else rng.normal(size=(T * B, D))
+    dt = _dtype(sc)
+    w_hh, h = (rng.normal(size=(H, GH)) * 0.01).astype(dt), rng.normal(size=(B, H)).astype(dt)
+    dgates, hs = rng.normal(size=(T * B, GH)).astype(dt), rng.normal(size=(T * B, H)).astype(dt)
+    w_hd = rng.normal(size=(H, D if text else 1)).astype(dt)
+    dout = rng.normal(size=(T * B, D if text else 1)).astype(dt)
+    x = None if text else rng.normal(size=(T * B, D)).astype(dt)
     w_hh_t = np.ascontiguousarray(w_hh.T)
 
     def step() -> float:
@@ -135,9 +146,12 @@ def trainer_steppers(name: str, seed: int = 0) -> tuple[Callable[[], float], Cal
     """``(trainer step, bare step, what)``: a :class:`~rnn_core.trainer.Trainer`'s own step (its
     metrics, history and divergence guard) and the bare network step on the same model, task and
     minibatches, at the scenario's sizes on a built-in data set of the kind (S1: a sine; S2: the
-    generated text, whose vocabulary is its own)."""
+    generated text, whose vocabulary is its own). The bare step runs at the BLAS setting the
+    Trainer pins for its own steps (one thread: a run owns one core of the app's workers), so
+    the two differ by the trainer's bookkeeping alone, whatever the caller's setting."""
     from rnn_core.config import TrainConfig
     from rnn_core.data import load_dataset, sine_dataset
+    from rnn_core.threads import single_thread as trainer_blas  # what Trainer.step runs under
     from rnn_core.trainer import Trainer
 
     sc = SCENARIOS[name]
@@ -145,7 +159,7 @@ def trainer_steppers(name: str, seed: int = 0) -> tuple[Callable[[], float], Cal
         data = load_dataset("Generated sentences (toy grammar)", seq_len=sc["T"])
     else:
         data = sine_dataset(seq_len=sc["T"])
-    model = ModelConfig(cell=sc["cell"], hidden_size=sc["H"])
+    model = ModelConfig(cell=sc["cell"], hidden_size=sc["H"], dtype=_dtype(sc))
     train = TrainConfig(
         optimizer=sc["optimizer"],
         lr=sc["lr"],
@@ -159,12 +173,13 @@ def trainer_steppers(name: str, seed: int = 0) -> tuple[Callable[[], float], Cal
     net, task, opt, rng = bare.network, bare.task, bare.optimizer, bare.rng
 
     def bare_step() -> float:
-        batch = task.batch(rng)
-        out, state, cache = net.forward(batch.x, batch.state, cache=True)
-        loss, dout = task.loss(out, batch.y)
-        grads = net.backward(dout, cache)[0]
-        opt.step(net.params, grads)
-        task.after_step(state, True)
+        with trainer_blas():
+            batch = task.batch(rng)
+            out, state, cache = net.forward(batch.x, batch.state, cache=True)
+            loss, dout = task.loss(out, batch.y)
+            grads = net.backward(dout, cache, input_grad=False)[0]
+            opt.step(net.params, grads)
+            task.after_step(state, True)
         return float(loss)
 
     return (lambda: tr.step()["loss"]), bare_step, f"{data.name}, input {tr.config.input_size}"
@@ -178,13 +193,14 @@ def torch_stepper(sc: dict, seed: int = 0) -> Callable[[], float]:
     text = sc["head"] == "text"
     x, y = _batch(sc, rng)
     kind = torch.nn.LSTM if sc["cell"] == "lstm" else torch.nn.RNN
-    rnn = kind(sc["D"], sc["H"]).double()
-    head = torch.nn.Linear(sc["H"], sc["D"] if text else 1).double()
+    tdtype = getattr(torch, _dtype(sc))
+    rnn = kind(sc["D"], sc["H"]).to(tdtype)
+    head = torch.nn.Linear(sc["H"], sc["D"] if text else 1).to(tdtype)
     params = [*rnn.parameters(), *head.parameters()]
     opt_cls = torch.optim.Adam if sc["optimizer"] == "adam" else torch.optim.SGD
     opt = opt_cls(params, lr=sc["lr"])
     if text:
-        xt = torch.nn.functional.one_hot(torch.from_numpy(x), sc["D"]).double()
+        xt = torch.nn.functional.one_hot(torch.from_numpy(x), sc["D"]).to(tdtype)
         yt = torch.from_numpy(y).reshape(-1)
     else:
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
@@ -232,6 +248,21 @@ def _rate(step: Callable[[], float], seconds: float, min_steps: int = 3) -> floa
         elapsed = time.perf_counter() - start
         if n >= min_steps and elapsed >= seconds:
             return n / elapsed
+
+
+def _paired_rates(a: Callable[[], float], b: Callable[[], float], seconds: float, min_steps: int = 3):
+    """Steps per second of ``a`` and of ``b`` taking one step each in turn (the order swapping
+    every round) for at least ``seconds`` each: a neighbour's load that comes and goes slows
+    both alike, so their ratio holds still where two separate measurements would scatter."""
+    spent, n = [0.0, 0.0], 0
+    while True:
+        for j in (0, 1) if n % 2 == 0 else (1, 0):
+            start = time.perf_counter()
+            (a, b)[j]()
+            spent[j] += time.perf_counter() - start
+        n += 1
+        if n >= min_steps and min(spent) >= seconds:
+            return n / spent[0], n / spent[1]
 
 
 def torch_available() -> bool:
@@ -292,9 +323,16 @@ def run_bench(
                 _rate(sides[side], 0.05, 1)
         for _ in range(reps):
             for side, n in rates:
+                if side == "bare":  # measured with the trainer, step for step
+                    continue
                 with _set_threads(side, n):
-                    rates[(side, n)].append(_rate(sides[side], seconds, min_steps))
-        entry: dict = {"title": sc["title"], "trainer_data": trained_on}
+                    if side == "trainer":
+                        paired = _paired_rates(sides["trainer"], sides["bare"], seconds, min_steps)
+                        rates[("trainer", n)].append(paired[0])
+                        rates[("bare", n)].append(paired[1])
+                    else:
+                        rates[(side, n)].append(_rate(sides[side], seconds, min_steps))
+        entry: dict = {"title": sc["title"], "dtype": _dtype(sc), "trainer_data": trained_on}
         for side in ("numpy", "torch", "floor", "trainer", "bare"):
             if side not in sides:
                 entry[side] = None
@@ -320,7 +358,7 @@ def format_table(result: dict) -> str:
 
     lines = [
         f"numpy {result['numpy_version']}, torch {result['torch_version'] or 'not installed'}, "
-        f"float64, median of {result['reps']} interleaved repetitions",
+        f"float64 unless the title says otherwise, median of {result['reps']} interleaved repetitions",
         f"{'scenario':<8} {'engine steps/s':>15} {'torch steps/s':>14} {'ratio':>6}  description",
     ]
     for name, e in result["scenarios"].items():
@@ -332,7 +370,8 @@ def format_table(result: dict) -> str:
         torch_share = f"{e['of_floor']['torch']:.2f}" if "torch" in e["of_floor"] else "-"
         lines.append(f"{name:<8} {rate(e, 'floor'):>15} {e['of_floor']['numpy']:>13.2f} {torch_share:>12}")
     lines.append("")
-    lines.append(f"{'scenario':<8} {'Trainer steps/s':>15} {'bare steps/s':>13} {'Trainer/bare':>12}  data")
+    lines.append(f"{'scenario':<8} {'Trainer steps/s':>15} {'bare steps/s':>13} {'Trainer/bare':>12}  data "
+                 "(both at the Trainer's own BLAS setting)")  # fmt: skip
     for name, e in result["scenarios"].items():
         lines.append(f"{name:<8} {rate(e, 'trainer'):>15} {rate(e, 'bare'):>13} "
                      f"{e['trainer_over_bare']:>12.2f}  {e['trainer_data']}")  # fmt: skip

@@ -152,7 +152,15 @@ class Network:
         state = (h_fin, np.stack([lc.cs[T] for lc in layers])) if self.spec.has_cell_state else h_fin
         return out, state, (Cache(layers) if cache else None)
 
-    def backward(self, dout, cache: Cache, *, bptt: int | None = None, record: list | None = None):
+    def backward(
+        self,
+        dout,
+        cache: Cache,
+        *,
+        bptt: int | None = None,
+        record: list | None = None,
+        input_grad: bool = True,
+    ):
         """Gradients of a scalar loss given its gradient ``dout`` with respect to the output.
 
         Parameters
@@ -165,11 +173,12 @@ class Network:
             gradient reaching each of the layer's hidden states, ``"h"`` (T, B, H), and cell
             states, ``"c"`` (a cell with one): the gradient flowing back through time; and the
             gradient of its input projection, ``"input"`` (G, T, B, H).
+        input_grad : False skips the input gradient (a training step does not need it).
 
         Returns
         -------
         grads : dict keyed like ``params``
-        dx : (T, B, D) input gradient, or None for integer ids
+        dx : (T, B, D) input gradient, or None for integer ids or ``input_grad=False``
         dstate0 : gradient of the initial state, shaped like it
         """
         if cache is None:
@@ -205,7 +214,7 @@ class Network:
         dx = None
         for k in range(len(layers) - 1, -1, -1):
             lc = layers[k]
-            need_dx = k > 0 or lc.x.ndim == 3
+            need_dx = k > 0 or (input_grad and lc.x.ndim == 3)
             if record is not None:
                 recorded[k] = {}
             (dw_ih, dw_hh, db_ih, db_hh), dx, dh0s[k], dc0s[k] = layer_backward(

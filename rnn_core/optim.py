@@ -286,13 +286,19 @@ def global_norm(grads: dict[str, np.ndarray]) -> float:
 
 
 def clip_gradients(
-    grads: dict[str, np.ndarray], clip_norm: float | None = None, clip_value: float | None = None
+    grads: dict[str, np.ndarray],
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
+    *,
+    norm: float | None = None,
 ) -> ClipInfo:
     """Clip gradients in place: first by global norm, then each element to ``±clip_value``.
 
-    A non-finite norm is reported but not used to scale (the caller rejects such a step).
+    ``norm`` is the global norm when the caller has measured it already (a trainer reports it),
+    else it is measured here. A non-finite norm is reported but not used to scale (the caller
+    rejects such a step).
     """
-    norm = global_norm(grads)
+    norm = global_norm(grads) if norm is None else float(norm)
     scale = 1.0
     clipped = False
     if clip_norm is not None and math.isfinite(norm):

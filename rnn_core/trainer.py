@@ -10,9 +10,9 @@ draw comes from one seeded generator, so the same seed and settings give bit-ide
 
 Divergence: a step with a non-finite loss or gradient, or whose update would make a weight or
 the optimizer state non-finite, is *rejected* (weights, optimizer state and ``step_count`` stay
-as they were). A rejected step, a loss above :data:`BLOWUP_FACTOR` times the recent healthy
-median or a hidden activation above :data:`HIDDEN_BOUND` sets ``diverged`` until
-:meth:`Trainer.roll_back` returns to a kept healthy state (:data:`HEALTHY_EVERY`).
+as they were). A rejected step, a loss far above the recent healthy median or a runaway hidden
+activation sets ``diverged`` until :meth:`Trainer.roll_back` returns to a kept healthy state
+(the thresholds and the kept states are in :mod:`rnn_core.divergence`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import statistics
 import time
 from collections import deque
 from typing import Any
@@ -29,6 +28,13 @@ import numpy as np
 
 from rnn_core.best import BestKeeping, BestWeights, metric_for
 from rnn_core.config import ModelConfig, TrainConfig
+from rnn_core.divergence import (
+    HEALTHY_KEEP,
+    _Guard,
+    _hidden_max,
+    _l2,
+    _UpdateGuard,
+)
 from rnn_core.errors import PlaygroundError
 from rnn_core.history import History
 from rnn_core.model_files import ModelFiles
@@ -39,109 +45,6 @@ from rnn_core.settings import SCHEMA
 from rnn_core.tasks import make_task
 from rnn_core.tasks.operations import TaskOperations
 from rnn_core.threads import single_thread as _blas_context  # measured fastest, see rnn_core.threads
-
-# Minibatch losses of a healthy run stay within a factor of ten or so of their recent median;
-# a thousandfold jump is the start of a blow-up, not an unlucky batch.
-BLOWUP_FACTOR = 1e3
-# tanh, sigmoid and the LSTM/GRU outputs stay within 1; a relu state past a million is running
-# away (it can grow to 1e303 before anything overflows).
-HIDDEN_BOUND = 1e6
-# Every this many accepted healthy steps a copy of the state is kept: it costs about one
-# optimizer update, a small part of a step (forward and backward through T steps), so once per
-# 25 steps it is noise. A roll-back goes to the newest copy at least this many steps older than
-# the first unhealthy step, as the loss may have been climbing for a while before that.
-HEALTHY_EVERY = 25
-HEALTHY_KEEP = 2  # copies kept: the older predates any blow-up that began after the newer
-# A jump counts only once the loss is also above this fraction of the run's first healthy loss
-# (the untrained model's): a sine fitted to a loss of 1e-9 whose minibatch loss jumps to 1e-6
-# has not blown up; the guard used to pause such a run after hours of training.
-FLOOR_FRACTION = 1e-2
-REFERENCE_LOSSES = 50  # recent healthy losses whose median is the blow-up reference
-REFERENCE_MIN = 3  # healthy losses needed before the loss test applies
-
-
-def _norm(arrays: list[np.ndarray]) -> float:
-    """Global L2 norm of several arrays, rescaled when the plain sum of squares would overflow."""
-    total = sum(float(np.vdot(a, a)) for a in arrays)
-    if math.isfinite(total):
-        return math.sqrt(total)
-    big = max(float(np.abs(a).max()) for a in arrays if a.size)
-    return big * math.sqrt(sum(float(np.vdot(a / big, a / big)) for a in arrays))
-
-
-def _l2(a: np.ndarray) -> float:
-    """L2 norm of one array. float32 squares overflow from 1.8e19 on, so a float32 gradient whose
-    norm overflows is measured again in float64 rather than taken for a divergence."""
-    norm = math.sqrt(float(np.vdot(a, a)))
-    if not math.isfinite(norm) and a.dtype != np.float64:
-        a = a.astype(np.float64)
-        norm = math.sqrt(float(np.vdot(a, a)))
-    return norm
-
-
-def _hidden_max(cache: Any) -> float:
-    """Largest |h| over every layer and time step of a forward pass; NaN if any h is NaN."""
-    return float(np.max([max(float(lc.hs.max()), -float(lc.hs.min())) for lc in cache.layers]))
-
-
-@dataclasses.dataclass
-class _Guard:
-    """The divergence monitor: recent healthy losses, kept healthy states, the first bad step."""
-
-    kept: deque = dataclasses.field(default_factory=lambda: deque(maxlen=HEALTHY_KEEP))
-    losses: deque = dataclasses.field(default_factory=lambda: deque(maxlen=REFERENCE_LOSSES))
-    since: int = 0  # accepted healthy steps since the newest kept state
-    bad_step: int | None = None  # number of the first unhealthy step
-    cause: str = ""
-    first: float | None = None  # the first healthy loss this monitor saw
-
-    def judge(self, number: int, loss: float, hidden: float, rejected: str) -> None:
-        """Note step ``number``; ``rejected`` says why it was rejected ("" when it was not)."""
-        if self.bad_step is not None:
-            return
-        ref = statistics.median(self.losses) if len(self.losses) >= REFERENCE_MIN else math.inf
-        cause = rejected
-        if not cause and not hidden <= HIDDEN_BOUND:
-            cause = f"hidden activations reached {hidden:.3g}"
-        floor = FLOOR_FRACTION * self.first if self.first is not None else 0.0
-        if not cause and loss > BLOWUP_FACTOR * ref and loss > floor:
-            cause = f"the loss jumped to {loss:.3g}, over {BLOWUP_FACTOR:g} times its recent median"
-        if cause:
-            self.bad_step, self.cause = number, cause
-        else:
-            if self.first is None and math.isfinite(loss):
-                self.first = loss
-            self.losses.append(loss)
-            self.since += 1
-
-    def keep(self, capture: Any) -> None:
-        """Keep ``capture()`` when this is the ``HEALTHY_EVERY``-th healthy step since the last."""
-        if self.bad_step is None and self.since >= HEALTHY_EVERY:
-            self.kept.append(capture())
-            self.since = 0
-
-    def target(self, next_step: int) -> dict[str, Any] | None:
-        """The kept state to go back to, the blow-up having been noticed at step ``bad_step``
-        (or, before any, at ``next_step``)."""
-        noticed = next_step if self.bad_step is None else self.bad_step
-        early = [s for s in self.kept if s["step_count"] <= noticed - HEALTHY_EVERY]
-        return early[-1] if early else (self.kept[0] if self.kept else None)
-
-    def advice(self, tc: TrainConfig, healthy_step: int | None) -> dict[str, Any]:
-        """The learning rate divided by 10 and, when norm clipping is off, ``clip_norm`` 1.0."""
-        if self.bad_step is None:
-            return {"settings": {}, "text": "Training has not diverged; nothing needs to change."}
-        advice = {"lr": tc.lr / 10, **({"clip_norm": 1.0} if tc.clip_norm is None else {})}
-        change = " and ".join(f"{SCHEMA[k].phrase} {SCHEMA[k].format(v)}" for k, v in advice.items())
-        text = (
-            f"Training blew up at step {self.bad_step}: {self.cause}. Roll back to step {healthy_step} "
-            f"and go on with {change} (the learning rate was {SCHEMA['lr'].format(tc.lr)})."
-        )
-        return {"settings": advice, "text": text}
-
-    def copy(self) -> _Guard:
-        """Independent counters and losses; kept states are never changed, so they are shared."""
-        return dataclasses.replace(self, losses=self.losses.copy(), kept=self.kept.copy())
 
 
 class Trainer(TaskOperations, BestKeeping, ModelFiles):
@@ -179,11 +82,7 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles):
         self.best = BestWeights(metric_for(self.task.kind))
         self.step_count = 0
         self._samples_seen = 0  # training windows (series) or positions (text) drawn
-        # Spare arrays for the weights and optimizer state from before each update, to put back
-        # when the update turns out non-finite (and to measure the update ratio).
-        self._before = {k: np.empty_like(p) for k, p in params.items()}
-        state = [v for arrays in self.optimizer.state.values() for v in arrays.values()]
-        self._spares = [(params[k], self._before[k]) for k in params] + [(v, np.empty_like(v)) for v in state]
+        self._undo = _UpdateGuard(params, self.optimizer)
         self._reset_guard()
 
     @classmethod
@@ -233,14 +132,15 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles):
             hidden = _hidden_max(cache)
             loss, dout = self.task.loss(out, batch.y)
             loss = float(loss)
-            grads = net.backward(dout, cache, bptt=tc.bptt)[0] if math.isfinite(loss) else {}
+            finite = math.isfinite(loss)
+            grads = net.backward(dout, cache, bptt=tc.bptt, input_grad=False)[0] if finite else {}
             del cache
             grad_norms = {k: _l2(g) for k, g in grads.items()}
             grad_norm = math.sqrt(sum(v * v for v in grad_norms.values())) if grads else math.nan
             rejected = "" if math.isfinite(grad_norm) else "the loss or the gradient was not finite"
             clipped, clip_scale, update_ratio = False, 1.0, 0.0
-            if not rejected:
-                info = clip_gradients(grads, clip_norm=tc.clip_norm, clip_value=tc.clip_value)
+            if not rejected:  # the norm measured once, for the metrics and for clipping
+                info = clip_gradients(grads, clip_norm=tc.clip_norm, clip_value=tc.clip_value, norm=grad_norm)
                 clipped, clip_scale = bool(info.clipped), float(info.scale)
                 update_ratio = self._update(grads)
                 if update_ratio is None:
@@ -263,18 +163,16 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles):
     def _update(self, grads: dict[str, np.ndarray]) -> float | None:
         """Apply the optimizer and return the update ratio; None, with everything put back, when
         the update made a weight or the optimizer state non-finite."""
-        params, opt = self.network.params, self.optimizer
-        for live, spare in self._spares:
-            np.copyto(spare, live)
+        params, opt, undo = self.network.params, self.optimizer, self._undo
+        undo.save()
         count = opt.step_count
         opt.step(params, grads)
-        delta = _norm([params[k] - self._before[k] for k in params])  # NaN if a weight is not finite
-        if math.isfinite(delta) and opt.is_finite():
-            return delta / max(_norm(list(self._before.values())), 1e-12)
+        delta = undo.change()  # NaN if a weight is not finite
+        if math.isfinite(delta) and undo.state_is_finite():
+            return delta / max(undo.norm_before(), 1e-12)
         # Overflow in a weight, or in state such as Adam's squared-gradient average (which would
         # freeze those weights for good): put everything back.
-        for live, spare in self._spares:
-            np.copyto(live, spare)
+        undo.put_back()
         opt.step_count = count
         return None
 

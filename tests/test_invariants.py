@@ -418,3 +418,69 @@ def test_bench_main_prints_json_last(capsys, monkeypatch):
     assert lines[0] == "table" and json.loads(lines[-1])["scenarios"]["S1"]["ratio"] == 2.0
     assert seen["reps"] == 2
     assert bench.main(["--reps", "0"]) == 2
+
+
+def test_bench_has_a_float32_row_run_in_float32(capsys):
+    from rnn_core import bench
+
+    result = bench.run_bench(reps=1, seconds=0.0, threads=(1,), min_steps=1, scenarios=["S2f32"])
+    table = capsys.readouterr().out
+    assert "\nS2f32 " in table and "float32" in table
+    e = result["scenarios"]["S2f32"]
+    assert e["dtype"] == "float32" and e["numpy"]["steps_per_s"] > 0 and e["trainer"]["steps_per_s"] > 0
+    step = bench.numpy_stepper(bench.SCENARIOS["S2f32"])
+    assert isinstance(step(), float)
+    sc = bench.SCENARIOS["S2f32"]
+    assert {k: v for k, v in sc.items() if k not in ("title", "dtype")} == {
+        k: v for k, v in bench.SCENARIOS["S2"].items() if k != "title"
+    }
+
+
+def test_paired_rates_step_both_in_turn():
+    from rnn_core import bench
+
+    calls = []
+    rates = bench._paired_rates(lambda: calls.append("a"), lambda: calls.append("b"), 0.0, min_steps=4)
+    assert calls.count("a") == calls.count("b") == 4
+    assert calls[:4] == ["a", "b", "b", "a"]  # the order swaps every round
+    assert all(r > 0 for r in rates)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_skipping_the_input_gradient_changes_no_weight_gradient(cell):
+    net, rng = perturbed_network(cell, "tanh", "regression", 2, sizes=(3, 4, 5, 2), scale=0.2)
+    x = rng.normal(size=(5, 2, 3))
+    out, _, cache = net.forward(x)
+    dout = rng.normal(size=out.shape)
+    full, dx, ds0 = net.backward(dout, cache)
+    out, _, cache = net.forward(x)
+    lean, no_dx, lean_ds0 = net.backward(dout, cache, input_grad=False)
+    assert dx is not None and no_dx is None
+    assert_close(lean, full, atol=0)
+    assert_close({"ds0": lean_ds0}, {"ds0": ds0}, atol=0)
+
+
+@pytest.mark.parametrize(("d", "scale"), [(1, None), (3, (0.5, 1.0)), (4, (0.5, 0.5, 0.5, 1.0))])
+def test_input_projection_equals_the_textbook_formula(d, scale):
+    from rnn_core.cells import project
+    from rnn_core.cells.common import bias_gradient, lookup_table
+
+    rng = np.random.default_rng(3)
+    G, H, T, B = len(scale or (1,)), 5, 4, 3
+    perm = tuple(reversed(range(G)))
+    w, bias = rng.normal(size=(G * H, d)), rng.normal(size=G * H)
+    sc = None if scale is None else np.array(scale)
+    x = rng.normal(size=(T, B, d))
+    naive = (np.einsum("tbd,kd->tbk", x, w) + bias).reshape(T, B, G, H)[:, :, list(perm)]  # (T, B, G, H)
+    if sc is not None:
+        naive = naive * sc[:, None]
+    np.testing.assert_allclose(
+        project(x, w, bias, perm, sc), naive.transpose(2, 0, 1, 3), rtol=1e-13, atol=1e-13
+    )
+    ids = rng.integers(0, d, size=(T, B))
+    table = lookup_table(w, bias, perm, sc)  # (G, V, H)
+    np.testing.assert_allclose(project(ids, w, bias, perm, sc), table[:, ids], rtol=0, atol=0)
+    onehot = np.eye(d)[ids]  # (T, B, V)
+    np.testing.assert_allclose(project(onehot, w, bias, perm, sc), table[:, ids], rtol=1e-13, atol=1e-13)
+    d3 = rng.normal(size=(G, 7, H))
+    np.testing.assert_allclose(bias_gradient(d3), d3.sum(axis=1), rtol=1e-13, atol=1e-13)

@@ -160,3 +160,15 @@ def test_non_finite_norm_is_reported_not_applied():
     info = clip_gradients(grads, clip_norm=1.0)
     assert math.isinf(info.norm) and info.scale == 1.0
     assert grads["a"][1] == 1.0
+
+
+def test_a_norm_measured_by_the_caller_clips_like_one_measured_here():
+    rng = np.random.default_rng(0)
+    grads = {"a": rng.normal(size=(3, 4)), "b": rng.normal(size=5)}
+    copy = {k: v.copy() for k, v in grads.items()}
+    norm = global_norm(grads)
+    measured_here = clip_gradients(grads, clip_norm=0.5, clip_value=0.3)
+    given = clip_gradients(copy, clip_norm=0.5, clip_value=0.3, norm=norm)
+    assert given == measured_here and given.clipped and given.norm == norm
+    for k in grads:
+        np.testing.assert_array_equal(copy[k], grads[k])

@@ -170,6 +170,39 @@ def test_update_that_overflows_the_weights_is_rolled_back(sine):
         np.testing.assert_array_equal(opt1[k], opt0[k])
 
 
+def test_update_that_overflows_the_optimizer_state_is_rolled_back(sine):
+    # Adam's squared-gradient average gone infinite would freeze its weights for good.
+    tr = Trainer.create(sine, train=TrainConfig(optimizer="adam"))
+    tr.run(3)
+    p0 = _params(tr)
+    opt0 = tr.optimizer.state_dict()
+    real_step = tr.optimizer.step
+
+    def poisoned(params, grads):
+        real_step(params, grads)
+        tr.optimizer.state["exp_avg_sq"]["rnn.weight_hh_l0"][0, 0] = np.inf
+
+    tr.optimizer.step = poisoned
+    m = tr.step()
+    assert m["rejected"] and tr.diverged and tr.step_count == 3
+    for k, v in tr.network.params.items():
+        np.testing.assert_array_equal(v, p0[k])
+    opt1 = tr.optimizer.state_dict()
+    for k in opt0:
+        np.testing.assert_array_equal(opt1[k], opt0[k])
+    tr.optimizer.step = real_step
+    assert not tr.step()["rejected"] and tr.step_count == 4
+
+
+def test_huge_but_finite_optimizer_state_is_not_taken_for_an_overflow(sine):
+    # Its sum of squares overflows; each element is then tested, and all are finite.
+    tr = Trainer.create(sine, train=TrainConfig(optimizer="momentum", lr=1e-300, clip_norm=None))
+    tr.run(1)
+    tr.optimizer.state["momentum_buffer"]["rnn.weight_hh_l0"][...] = 1e300
+    m = tr.step()
+    assert not m["rejected"] and tr.step_count == 2
+
+
 def test_run_stops_at_divergence(sine):
     tr = Trainer.create(sine, nonlinearity="relu", train=ABSURD)
     out = tr.run(200)

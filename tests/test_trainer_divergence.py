@@ -10,8 +10,9 @@ import pytest
 
 from rnn_core.config import RunSettings, TrainConfig
 from rnn_core.data import sine_dataset
+from rnn_core.divergence import BLOWUP_FACTOR, HEALTHY_EVERY, HIDDEN_BOUND
 from rnn_core.settings import PRESETS
-from rnn_core.trainer import BLOWUP_FACTOR, HEALTHY_EVERY, HIDDEN_BOUND, Trainer
+from rnn_core.trainer import Trainer
 
 STEADY = TrainConfig(optimizer="adam", lr=3e-3, lr_schedule="constant", seed=6)
 
@@ -102,7 +103,7 @@ def test_a_loss_far_above_its_recent_median_is_a_divergence(sine, factor, diverg
 
 
 def test_a_jump_that_stays_far_below_the_untrained_loss_is_no_divergence():
-    from rnn_core.trainer import _Guard
+    from rnn_core.divergence import _Guard
 
     # What a default sine run did after 447,513 steps: minibatch losses near 1e-9, then one of
     # 1.4e-6, "over 1000 times the median" and still 300,000 times below where it started.

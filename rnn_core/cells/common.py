@@ -11,8 +11,10 @@ costs numpy a loop per row). A cell may order its blocks differently inside, des
 
 Speed notes (why the code looks the way it does):
 
-* The input projection of all T steps is one (batched) matmul, or, for integer ids, one row
-  lookup in the transposed weight with the biases folded in, before the time loop.
+* The input projection of all T steps is one (batched) matmul of ``[x, 1]`` with
+  ``[W_ih^T; bias]`` (the biases ride in the product), or, for integer ids, one row lookup in
+  the transposed weight with the biases folded in, before the time loop.
+* Bias gradients are products with a vector of ones; truncation points are a set computed once.
 * ``sigmoid(x) = 0.5*tanh(x/2) + 0.5``: a cell may pre-scale the sigmoid rows of its weights and
   of the projected input by 1/2 (its ``gate_scale``), so one ``tanh`` call covers every gate.
 * The (T, B, .) arrays come from a :class:`Workspace` that hands an array out again once
@@ -26,6 +28,7 @@ sequence, so a many-to-one loss gets exactly ``k`` steps back, and ``k >= T`` is
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,7 +74,7 @@ class Workspace:
         """An uninitialised array like ``np.empty(shape, dtype)``, reused when possible."""
         dtype = np.dtype(dtype)
         shape = tuple(int(n) for n in shape)
-        if int(np.prod(shape)) * dtype.itemsize < self.MIN_BYTES:
+        if math.prod(shape) * dtype.itemsize < self.MIN_BYTES:
             return np.empty(shape, dtype)
         key = (shape, dtype.str)
         arrays = self._pool.pop(key, [])
@@ -96,6 +99,11 @@ def _cut(t: int, T: int, bptt: int | None) -> bool:
     return bptt is not None and 0 < t < T and (T - t) % bptt == 0
 
 
+def _cut_steps(T: int, bptt: int | None) -> frozenset[int]:
+    """Every t for which :func:`_cut` is true: a set lookup per step in the time loops."""
+    return frozenset(t for t in range(1, T) if _cut(t, T, bptt))
+
+
 # --------------------------------------------------------------------------- input projection
 
 
@@ -114,29 +122,37 @@ def project(x: np.ndarray, w_ih: np.ndarray, bias: np.ndarray, perm, scale, ws=N
     -------
     (G, T, B, H) C-contiguous array.
     """
-    G = len(perm)
-    wb = to_blocks(w_ih, perm)  # (G, H, D)
-    bb = to_blocks(bias[:, None], perm)[:, :, 0]  # (G, H)
-    if scale is not None:
-        wb *= scale[:, None, None]
-        bb *= scale[:, None]
-    H = wb.shape[1]
     if x.ndim == 2:  # ids: the table holds the biases, so the lookup is the whole projection
-        T, B = x.shape
-        table = np.empty((G, wb.shape[2], H), dtype=wb.dtype)  # (G, V, H)
-        np.add(wb.transpose(0, 2, 1), bb[:, None, :], out=table)
-        xp = _empty(ws, (G, T, B, H), wb.dtype)
+        table = lookup_table(w_ih, bias, perm, scale)  # (G, V, H)
+        G, _, H = table.shape
+        xp = _empty(ws, (G, *x.shape, H), table.dtype)
         # ids are validated by the caller; mode="clip" lets take write straight into ``out``
         return np.take(table, x, axis=1, out=xp, mode="clip")  # (G, T, B, H)
-    T, B, D = x.shape
-    x2 = x.reshape(T * B, D)
-    xp = _empty(ws, (G, T * B, H), wb.dtype)
-    if D == 1:  # an outer product; BLAS is slow for an inner dimension of 1
-        np.multiply(x2, wb[:, None, :, 0], out=xp)
-    else:
-        np.matmul(x2, wb.transpose(0, 2, 1), out=xp)
-    xp += bb[:, None, :]
+    G, (T, B, D) = len(perm), x.shape
+    wb = to_blocks(w_ih, perm)  # (G, H, D)
+    H = wb.shape[1]
+    # [x, 1] @ [W_ih^T; bias]: the biases ride in the product. Adding them in a pass of their own
+    # over the (G, T*B, H) result costs more than the product itself when the input is narrow.
+    xa = _empty(ws, (T * B, D + 1), wb.dtype)
+    xa[:, :D] = x.reshape(T * B, D)
+    xa[:, D] = 1.0
+    wa = np.empty((G, D + 1, H), dtype=wb.dtype)
+    wa[:, :D] = wb.transpose(0, 2, 1)
+    wa[:, D] = to_blocks(bias[:, None], perm)[:, :, 0]
+    if scale is not None:
+        wa *= scale[:, None, None]
+    xp = np.matmul(xa, wa, out=_empty(ws, (G, T * B, H), wb.dtype))
     return xp.reshape(G, T, B, H)
+
+
+def lookup_table(w_ih: np.ndarray, bias: np.ndarray, perm, scale) -> np.ndarray:
+    """``(W_ih^T + bias) * scale`` as (G, V, H): row v is what input id v projects to."""
+    wb = to_blocks(w_ih, perm)  # (G, H, V)
+    table = np.empty((wb.shape[0], wb.shape[2], wb.shape[1]), dtype=wb.dtype)  # (G, V, H)
+    np.add(wb.transpose(0, 2, 1), to_blocks(bias[:, None], perm)[:, None, :, 0], out=table)
+    if scale is not None:
+        table *= scale[:, None, None]
+    return table
 
 
 def project_backward(dxp: np.ndarray, x: np.ndarray, w_ih: np.ndarray, perm, need_dx: bool, ws=None):
@@ -202,8 +218,13 @@ def recurrent_backward(dgh: np.ndarray, hs: np.ndarray, perm):
     d3 = dgh.reshape(G, T * B, H)
     hprev = hs[:-1].reshape(T * B, H)
     dw = np.matmul(d3.transpose(0, 2, 1), hprev)  # (G, H, H)
-    db = d3.sum(axis=1)  # (G, H)
-    return from_blocks(dw, perm), from_blocks(db[:, :, None], perm)[:, 0]
+    return from_blocks(dw, perm), from_blocks(bias_gradient(d3)[:, :, None], perm)[:, 0]
+
+
+def bias_gradient(d3: np.ndarray) -> np.ndarray:
+    """(G, H) sums over the N rows of ``d3`` (G, N, H), as a product with a vector of ones:
+    BLAS streams the rows several times faster than ``d3.sum(axis=1)`` reduces them."""
+    return np.matmul(np.ones(d3.shape[1], dtype=d3.dtype), d3)
 
 
 # --------------------------------------------------------------------------- caches

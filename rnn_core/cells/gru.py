@@ -16,8 +16,9 @@ import numpy as np
 from rnn_core.cells.common import (
     CellSpec,
     LayerCache,
-    _cut,
+    _cut_steps,
     _empty,
+    bias_gradient,
     project,
     project_backward,
     recurrent_backward,
@@ -98,6 +99,7 @@ def gru_backward(dhs, dh_last, hs, gates, hn, hmn, w_hh, bptt, ws=None, record=N
     rec = np.empty((3, B, H), dtype=dt)
     if dh_last is not None:
         dh += dh_last
+    cuts = _cut_steps(T, bptt)
     for t in range(T - 1, -1, -1):
         if dhs is not None:
             dh += dhs[t]
@@ -122,7 +124,7 @@ def gru_backward(dhs, dh_last, hs, gates, hn, hmn, w_hh, bptt, ws=None, record=N
         np.add(rec[0], rec[1], out=dh)
         dh += rec[2]
         dh += dhz
-        if _cut(t, T, bptt):
+        if t in cuts:
             dh.fill(0.0)
     return grad, dh
 
@@ -160,7 +162,7 @@ def layer_backward(
     dxp = grad[1:]  # blocks r, z, n
     if record is not None:
         record["input"] = dxp.copy()
-    db_ih = dxp.reshape(3, -1, dxp.shape[3]).sum(axis=1).reshape(-1)
+    db_ih = bias_gradient(dxp.reshape(3, -1, dxp.shape[3])).reshape(-1)  # PERM is PyTorch's order
     dw_ih, dx = project_backward(dxp, cache.x, w_ih, PERM, need_dx, ws)
     return (dw_ih, dw_hh, db_ih, db_hh), dx, dh0, None
 

@@ -17,7 +17,7 @@ import numpy as np
 from rnn_core.cells.common import (
     CellSpec,
     LayerCache,
-    _cut,
+    _cut_steps,
     _empty,
     gradients_from_preactivations,
     project,
@@ -100,6 +100,7 @@ def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt, ws=None,
         dh += dh_last
     if dc_last is not None:
         dc += dc_last
+    cuts = _cut_steps(T, bptt)
     for t in range(T - 1, -1, -1):
         if dhs is not None:
             dh += dhs[t]
@@ -131,7 +132,7 @@ def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt, ws=None,
         dh += rec[2]
         dh += rec[3]
         dc *= f
-        if _cut(t, T, bptt):
+        if t in cuts:
             dh.fill(0.0)
             dc.fill(0.0)
     return dpre, dh, dc

@@ -13,7 +13,7 @@ import numpy as np
 from rnn_core.cells.common import (
     CellSpec,
     LayerCache,
-    _cut,
+    _cut_steps,
     _empty,
     gradients_from_preactivations,
     project,
@@ -35,13 +35,11 @@ def rnn_forward(xp, h0, w_hh, nonlinearity, scale, hs):
     xp : (T, B, H) projected inputs incl. both biases, pre-scaled by ``scale`` (sigmoid).
     h0 : (B, H); w_hh : (H, H); hs : (T+1, B, H) output buffer, filled in place.
     """
-    T = xp.shape[0]
     w_t = np.ascontiguousarray((w_hh * scale[0]).T if scale is not None else w_hh.T)  # (H, H)
     hs[0] = h0
-    for t in range(T):
-        h = hs[t + 1]
-        np.matmul(hs[t], w_t, out=h)
-        h += xp[t]
+    for h_prev, h, x in zip(hs[:-1], hs[1:], xp, strict=True):  # (B, H) views, made in C
+        np.matmul(h_prev, w_t, out=h)
+        h += x
         if nonlinearity == "tanh":
             np.tanh(h, out=h)
         elif nonlinearity == "sigmoid":
@@ -76,14 +74,16 @@ def rnn_backward(dhs, dh_last, hs, w_hh, nonlinearity, bptt, ws=None, record=Non
     dh = np.zeros((B, H), dtype=hs.dtype)  # gradient reaching h_t, carried backwards
     if dh_last is not None:
         dh += dh_last
+    cuts = _cut_steps(T, bptt)
     for t in range(T - 1, -1, -1):
+        d = dpre[t]
         if dhs is not None:
             dh += dhs[t]
         if record is not None:
             record["h"][t] = dh
-        np.multiply(dh, dpre[t], out=dpre[t])
-        np.matmul(dpre[t], w, out=dh)
-        if _cut(t, T, bptt):
+        np.multiply(dh, d, out=d)
+        np.matmul(d, w, out=dh)
+        if t in cuts:
             dh.fill(0.0)
     return dpre, dh
 
