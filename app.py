@@ -14,7 +14,8 @@ multiprocessing's "spawn", import ``__main__`` again; for them this file must do
 def main() -> None:
     import streamlit as st
 
-    from dashboard import actions, comparison, layout, live, session
+    from dashboard import actions, comparison, layout, links, live, session
+    from dashboard.sections import share
 
     st.set_page_config(
         page_title="RNN Playground",
@@ -30,8 +31,6 @@ def main() -> None:
     layout.style()
     sess = session.get()
     sess.live_drawn = False
-    actions.apply_requests()
-    comparison.apply_requests()
 
     # URL paths differ from the file names on purpose: Streamlit still runs a script named after a
     # file in pages/ directly when a request names it before st.navigation has run in the process
@@ -39,20 +38,27 @@ def main() -> None:
     train = st.Page(
         "pages/train.py", title="Train", icon=":material/school:", url_path="training", default=True
     )
-    page = st.navigation(
-        [
-            train,
-            st.Page("pages/data.py", title="Data", icon=":material/table_chart:", url_path="dataset"),
-            st.Page("pages/predict.py", title="Predict", icon=":material/insights:", url_path="predictions"),
-            st.Page("pages/model.py", title="Model", icon=":material/save:", url_path="model-files"),
-            st.Page(
-                "pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="side-by-side"
-            ),
-        ]
-    )
+    pages = [
+        train,
+        st.Page("pages/data.py", title="Data", icon=":material/table_chart:", url_path="dataset"),
+        st.Page("pages/predict.py", title="Predict", icon=":material/insights:", url_path="predictions"),
+        st.Page("pages/model.py", title="Model", icon=":material/save:", url_path="model-files"),
+        st.Page(
+            "pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="side-by-side"
+        ),
+    ]
+    paths = [p.url_path for p in pages]
+    # A session opened from a shared link takes its settings and data before the first model is built.
+    wanted = links.open_link(sess, paths)
+    actions.apply_requests()
+    comparison.apply_requests()
+
+    page = st.navigation(pages)
+    links.follow(sess, page, pages, wanted)
     layout.sidebar_closes_on_navigation()
     st.sidebar.markdown("### RNN Playground")
     sess.status_slot = st.sidebar.container()
+    share.copy_link(st.sidebar, page.url_path, paths)
 
     if page is not train:
         # Status only, drawn before the notices and the page: the sidebar then names the data and

@@ -244,6 +244,7 @@ class Session:
     backtest_ended: bool = False  # its end was drawn (and the page rerun to stop polling)
     status_slot: Any = None
     live_drawn: bool = False
+    link_read: bool = False  # the URL's link was applied (on the session's first run)
 
     # ------------------------------------------------------------------ derived
 
@@ -344,6 +345,7 @@ BUTTON_KEYS = (
     "roll_back",
     "roll_back_advised",
     "restore_best",
+    "gradient_check",
     "preset",
     "sample",
     "score_test",

@@ -1,10 +1,11 @@
-"""Model: download weights (.npz), configuration (JSON) and history (CSV); resume from a saved .npz."""
+"""Model: download weights (.npz), configuration (JSON) and history (CSV); resume from a saved .npz;
+check the gradients."""
 
 import streamlit as st
 
 from dashboard import session
 from dashboard.format import model_summary
-from dashboard.sections import model
+from dashboard.sections import gradcheck, model
 
 st.title("Model")
 sess = session.get()
@@ -39,3 +40,6 @@ st.caption(
     "goes on from the saved step count; the optimizer state (e.g. Adam's running averages), the "
     "loss history and the epoch count are not in the file and start fresh."
 )
+
+st.subheader("Check the gradients")
+gradcheck.section(run)

@@ -64,6 +64,7 @@ CALLS = frozenset(
         "evaluate", "predictions", "forecast", "sample", "next_char_probs", "internals", "save",
         "apply_live", "roll_back", "divergence_advice", "run", "step", "history_csv", "params",
         "optimizer_settings", "snapshot", "through_time", "forecast_report", "restore_best",
+        "gradient_check",
     }
 )  # fmt: skip
 """The trainer operations a caller may ask of an actor (no other attribute is reachable)."""

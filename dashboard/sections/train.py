@@ -227,7 +227,8 @@ def live_panels() -> None:
         st.info("No model yet: choose data on the **Data** page.")
         return
     divergence_notice(sess, run)
-    best_notice(sess, run)
+    with st.container():  # one place whether or not it holds a button: the charts below keep theirs
+        best_notice(sess, run)
     found = through_time.latest(run)
     metrics_row(sess, run, found)
     panels = st.container(key=layout.PANELS)

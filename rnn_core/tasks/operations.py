@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core import through_time
+from rnn_core import gradcheck, through_time
 from rnn_core.errors import PlaygroundError
 from rnn_core.tasks import TASKS
 from rnn_core.threads import single_thread
@@ -118,3 +118,16 @@ class TaskOperations:
                 }
                 found["neurons"] = self._neurons(int(layer))
         return {**found, "step": int(getattr(self, "step_count", 0))}
+
+    def gradient_check(
+        self, budget_seconds: float = 3.0, entries_per_param: int | None = None, seed: int = 0
+    ) -> gradcheck.GradCheck:
+        """The backward against central differences, and the tutorials' gradient beside it, on
+        a few validation windows or text chunks (:func:`rnn_core.gradcheck.check`)."""
+        rng = np.random.default_rng(seed)
+        with single_thread():
+            x, upstream = gradcheck.validation_batch(self.task, self.network)
+            return gradcheck.check(
+                self.network, x, upstream, rng=rng, budget_seconds=budget_seconds,
+                entries_per_param=entries_per_param,
+            )  # fmt: skip
