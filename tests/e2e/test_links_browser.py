@@ -46,6 +46,19 @@ def history_losses(page: Page, tmp_path, name: str) -> list[str]:
     return [row["loss"] for row in rows if row.get("loss")]
 
 
+def settled_numbers(page: Page) -> tuple[str, str]:
+    """The Training loss and Validation RMSE tiles once they stop changing: a paused page
+    replaces the recent minibatches' loss with an exact evaluation a moment after the pause."""
+    last: list = [None]
+
+    def same_twice():
+        now = (metric_value(page, "Training loss"), metric_value(page, "Validation RMSE"))
+        same, last[0] = now == last[0], now
+        return same and now
+
+    return wait_until(same_twice, 20, "the paused numbers to settle", poll=1.0)
+
+
 def pause_and_settle(page: Page) -> int:
     button(page, "Pause").click()
     expect(button(page, "Start")).to_be_enabled()
@@ -71,7 +84,7 @@ def test_a_copied_link_in_a_fresh_context_trains_the_same_steps_and_numbers(
     # the page drawn anew after the visit to Model shows the run's last step and its numbers
     wait_until(lambda: step_count(page) == len(ours), 10, "the page to show the paused step")
     steps = len(ours)
-    loss, rmse = metric_value(page, "Training loss"), metric_value(page, "Validation RMSE")
+    loss, rmse = settled_numbers(page)
     shown_link = copied_link(page)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url)
     copy = page.get_by_test_id("stSidebar").locator(".rnn-copy-link button")
@@ -101,8 +114,7 @@ def test_a_copied_link_in_a_fresh_context_trains_the_same_steps_and_numbers(
         set_number(tab, "N", str(steps))
         button(tab, "Step ×N").click()
         wait_until(lambda: step_count(tab) == steps and "paused" in sidebar_text(tab), 30, f"step {steps}")
-        tab.wait_for_timeout(1000)
-        assert (metric_value(tab, "Training loss"), metric_value(tab, "Validation RMSE")) == (loss, rmse)
+        assert settled_numbers(tab) == (loss, rmse)
     finally:
         tab.context.close()
 
