@@ -27,6 +27,14 @@ def run_cli(*args, timeout=120):
     )
 
 
+def main_here(*args):
+    """``python -m rnn_core ...`` in this process (no interpreter start): ``(code, out, err)``
+    with the same attributes as a finished subprocess."""
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(list(args), out, err)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
 def last_json(stdout: str) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
@@ -239,7 +247,7 @@ def _monthly_csv(path: Path, n: int = 180) -> Path:
 def test_train_json_scores_by_horizon_and_the_test_period_only_when_asked(tmp_path):
     csv = _monthly_csv(tmp_path / "sales.csv")
     base = ["train", "--data", str(csv), "--seq-len", "24", "--steps", "30", "--json", "--no-progress"]
-    r = run_cli(*base, "--horizon", "6")
+    r = main_here(*base, "--horizon", "6")
     assert r.returncode == 0, r.stderr
     d = last_json(r.stdout)
     val = d["forecast"]["val"]
@@ -257,7 +265,7 @@ def test_train_json_scores_by_horizon_and_the_test_period_only_when_asked(tmp_pa
     # origins: every row o with o+1..o+6 inside the validation targets' rows
     assert val["origins"] == d["val_windows"] - 6 + 1
 
-    r = run_cli(*base, "--score-test", "--level", "0.9")
+    r = main_here(*base, "--score-test", "--level", "0.9")
     assert r.returncode == 0, r.stderr
     d = last_json(r.stdout)
     test = d["forecast"]["test"]
@@ -273,14 +281,14 @@ def test_train_json_scores_by_horizon_and_the_test_period_only_when_asked(tmp_pa
 )  # fmt: skip
 def test_bad_forecast_flags_are_one_clear_line(tmp_path, flags, message):
     csv = _monthly_csv(tmp_path / "sales.csv")
-    r = run_cli("train", "--data", str(csv), "--steps", "2", "--no-progress", *flags)
+    r = main_here("train", "--data", str(csv), "--steps", "2", "--no-progress", *flags)
     assert r.returncode == 2
     assert r.stderr.startswith("error:") and message in r.stderr and r.stderr.count("\n") == 1
 
 
 def test_a_transform_flag_changes_what_the_model_learns_not_the_units(tmp_path):
     csv = _monthly_csv(tmp_path / "sales.csv")
-    r = run_cli(
+    r = main_here(
         "train", "--data", str(csv), "--steps", "20", "--json", "--no-progress", "--transform", "diff"
     )
     assert r.returncode == 0, r.stderr
@@ -290,9 +298,9 @@ def test_a_transform_flag_changes_what_the_model_learns_not_the_units(tmp_path):
     assert 0 < d["val_rmse"] < 20  # in original units (the series spans about 12)
     negative = tmp_path / "neg.csv"
     negative.write_text("v\n" + "\n".join(str(v) for v in np.sin(np.arange(120))) + "\n")
-    r = run_cli("train", "--data", str(negative), "--steps", "2", "--no-progress", "--transform", "log")
+    r = main_here("train", "--data", str(negative), "--steps", "2", "--no-progress", "--transform", "log")
     assert r.returncode == 2 and "log transform needs every value above 0" in r.stderr
-    r = run_cli("train", "--data", "text:zen", "--steps", "2", "--no-progress", "--transform", "diff")
+    r = main_here("train", "--data", "text:zen", "--steps", "2", "--no-progress", "--transform", "diff")
     assert r.returncode == 2 and "--transform only apply to series data" in r.stderr
 
 
@@ -300,7 +308,7 @@ def test_out_writes_the_predictions_the_forecast_with_its_interval_and_the_error
     csv = _monthly_csv(tmp_path / "sales.csv")
     out = tmp_path / "out"
     out.mkdir()
-    r = run_cli("train", "--data", str(csv), "--seq-len", "24", "--steps", "20", "--no-progress", "--json",
+    r = main_here("train", "--data", str(csv), "--seq-len", "24", "--steps", "20", "--no-progress", "--json",
                 "--horizon", "6", "--out", str(out))  # fmt: skip
     assert r.returncode == 0, r.stderr
     d = last_json(r.stdout)
@@ -323,5 +331,6 @@ def test_out_writes_the_predictions_the_forecast_with_its_interval_and_the_error
     rnn = [e for e in errors if e["method"] == "RNN"]
     assert [int(e["horizon"]) for e in rnn] == list(range(1, 7))
     assert [float(e["mase"]) for e in rnn] == pytest.approx(d["forecast"]["val"]["errors"]["RNN"]["mase"])
-    r = run_cli("train", "--data", str(csv), "--steps", "2", "--no-progress", "--out", str(tmp_path / "nope"))
+    nope = str(tmp_path / "nope")
+    r = main_here("train", "--data", str(csv), "--steps", "2", "--no-progress", "--out", nope)
     assert r.returncode == 2 and "does not exist" in r.stderr

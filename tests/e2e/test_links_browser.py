@@ -46,13 +46,14 @@ def history_losses(page: Page, tmp_path, name: str) -> list[str]:
     return [row["loss"] for row in rows if row.get("loss")]
 
 
-def settled_numbers(page: Page) -> tuple[str, str]:
-    """The Training loss and Validation RMSE tiles once they stop changing: a paused page
-    replaces the recent minibatches' loss with an exact evaluation a moment after the pause."""
+def settled_rmse(page: Page) -> str:
+    """The Validation RMSE tile once it stops changing (an exact evaluation of the paused
+    weights; the Training loss tile is the recent minibatches' and depends on how the steps
+    were taken, so the per-step losses are compared through the history instead)."""
     last: list = [None]
 
     def same_twice():
-        now = (metric_value(page, "Training loss"), metric_value(page, "Validation RMSE"))
+        now = metric_value(page, "Validation RMSE")
         same, last[0] = now == last[0], now
         return same and now
 
@@ -78,13 +79,13 @@ def test_a_copied_link_in_a_fresh_context_trains_the_same_steps_and_numbers(
     button(page, "Reset").click()
     wait_until(lambda: "GRU" in sidebar_text(page) and "12 units" in sidebar_text(page), 20, "the GRU")
     button(page, "Start").click()
-    wait_until(lambda: step_count(page) >= 40, 30, "40 steps")
+    wait_until(lambda: step_count(page) >= 20, 30, "20 steps")
     pause_and_settle(page)
     ours = history_losses(page, tmp_path, "original")
     # the page drawn anew after the visit to Model shows the run's last step and its numbers
     wait_until(lambda: step_count(page) == len(ours), 10, "the page to show the paused step")
     steps = len(ours)
-    loss, rmse = settled_numbers(page)
+    rmse = settled_rmse(page)
     shown_link = copied_link(page)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url)
     copy = page.get_by_test_id("stSidebar").locator(".rnn-copy-link button")
@@ -114,7 +115,7 @@ def test_a_copied_link_in_a_fresh_context_trains_the_same_steps_and_numbers(
         set_number(tab, "N", str(steps))
         button(tab, "Step ×N").click()
         wait_until(lambda: step_count(tab) == steps and "paused" in sidebar_text(tab), 30, f"step {steps}")
-        assert settled_numbers(tab) == (loss, rmse)
+        assert settled_rmse(tab) == rmse
     finally:
         tab.context.close()
 
