@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import sys
 import time
-import warnings
 from typing import Any, TextIO
 
 from rnn_core.errors import PlaygroundError
@@ -25,7 +23,7 @@ from rnn_core.forecasting.backtest import NAMES, check_series, fold_season, plan
 from rnn_core.forecasting.folds import MODES
 from rnn_core.forecasting.metrics import check_level
 from rnn_core.forecasting.report import DEFAULT_HORIZON, DEFAULT_LEVEL
-from rnn_core.sweep_cli import SCHEDULER_ENV
+from rnn_core.sweep_cli import add_cluster_arguments, cluster_executor
 
 SHOWN_HORIZONS = (1, 2, 3, 6, 12, 24)
 """Horizons the table shows (with the last one); ``--json`` has every horizon."""
@@ -48,17 +46,7 @@ def add_parser(sub, add_run_arguments) -> None:
     add("--mode", choices=MODES, default="expanding", help="training window: expanding (default) or sliding")
     add("--level", type=float, default=DEFAULT_LEVEL, help="nominal interval coverage (default 0.8)")
     add("--season", type=int, metavar="M", help="rows per season (default: detected before the first fold)")
-    add(
-        "--scheduler",
-        metavar="ADDRESS",
-        help=f"an existing Dask scheduler (default ${SCHEDULER_ENV}, else local)",
-    )
-    add(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="worker processes of the local cluster (default: one per core)",
-    )
+    add_cluster_arguments(add)
     add("--json", action="store_true", help="print the results as one JSON object on the last line")
     add("--no-progress", action="store_true", help="no progress bar on stderr")
 
@@ -66,7 +54,6 @@ def add_parser(sub, add_run_arguments) -> None:
 def backtest_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Run ``backtest``; returns the exit status (0, also when some folds diverged or failed)."""
     from rnn_core.cli import Progress, data_kind, load_data, resolve_settings
-    from rnn_core.executor import Executor
 
     started = time.perf_counter()
     settings = resolve_settings(args)
@@ -80,9 +67,7 @@ def backtest_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: Te
     check_level(args.level)
     fold_season(dataset, plan(dataset, folds=args.folds, horizon=args.horizon, mode=args.mode), args.season)
     progress = Progress(args.folds, err, enabled=not args.no_progress)
-    # Dask's notice that its HTTP port was taken would break the one-line error promise.
-    warnings.filterwarnings("ignore", message="Port .* is already in use")
-    executor = Executor(args.scheduler or os.environ.get(SCHEDULER_ENV) or None, workers=args.workers)
+    executor = cluster_executor(args)
     try:
         result = run_backtest(
             dataset, settings, folds=args.folds, horizon=args.horizon, mode=args.mode, level=args.level,

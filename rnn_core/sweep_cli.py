@@ -27,6 +27,30 @@ from rnn_core.sweep import METRICS, metric_of, parse_grid, plan, run_sweep, summ
 SCHEDULER_ENV = "RNN_PLAYGROUND_SCHEDULER"
 
 
+def add_cluster_arguments(add) -> None:
+    """``--scheduler`` and ``--workers``: where the runs of a sweep or backtest execute."""
+    add(
+        "--scheduler",
+        metavar="ADDRESS",
+        help=f"an existing Dask scheduler (default ${SCHEDULER_ENV}, else local)",
+    )
+    add(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes of the local cluster (default: one per core)",
+    )
+
+
+def cluster_executor(args: argparse.Namespace):
+    """The :class:`~rnn_core.executor.Executor` the cluster flags (or ``$RNN_PLAYGROUND_SCHEDULER``) name."""
+    from rnn_core.executor import Executor
+
+    # Dask's notice that its HTTP port was taken would break the one-line error promise.
+    warnings.filterwarnings("ignore", message="Port .* is already in use")
+    return Executor(args.scheduler or os.environ.get(SCHEDULER_ENV) or None, workers=args.workers)
+
+
 def add_parser(sub, add_run_arguments) -> None:
     p = sub.add_parser(
         "sweep",
@@ -39,17 +63,7 @@ def add_parser(sub, add_run_arguments) -> None:
     add = p.add_argument
     add("--grid", action="append", metavar="NAME=V1,V2", help="a setting and its values (repeat, up to 3)")
     add("--seeds", type=int, default=1, metavar="N", help="seeds per combination: --seed, --seed+1, ...")
-    add(
-        "--scheduler",
-        metavar="ADDRESS",
-        help=f"an existing Dask scheduler (default ${SCHEDULER_ENV}, else local)",
-    )
-    add(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="worker processes of the local cluster (default: one per core)",
-    )
+    add_cluster_arguments(add)
     add("--out", metavar="PATH.csv", help="write one row per run to this CSV file")
     add("--json", action="store_true", help="print the results as one JSON object on the last line")
     add("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -69,7 +83,6 @@ def _datasets(args: argparse.Namespace, runs: list[dict[str, Any]]) -> dict[int,
 def sweep_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Run ``sweep``; returns the exit status (0, also when some runs diverged or failed)."""
     from rnn_core.cli import Progress, resolve_settings
-    from rnn_core.executor import Executor
 
     started = time.perf_counter()
     grid = parse_grid(args.grid or [])
@@ -80,9 +93,7 @@ def sweep_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextI
     datasets = _datasets(args, runs)
     metric = metric_of(next(iter(datasets.values())))
     progress = Progress(len(runs), err, enabled=not args.no_progress)
-    # Dask's notice that its HTTP port was taken would break the one-line error promise.
-    warnings.filterwarnings("ignore", message="Port .* is already in use")
-    executor = Executor(args.scheduler or os.environ.get(SCHEDULER_ENV) or None, workers=args.workers)
+    executor = cluster_executor(args)
     try:
         rows = run_sweep(
             datasets, runs, names, executor.client, on_row=functools.partial(_shown_row, progress)
