@@ -36,7 +36,7 @@ from dashboard.sources import DataSpec, digest, memory, sine
 from dashboard.sources import text as text_source
 from rnn_core.config import RunSettings, SineSettings
 from rnn_core.data import MEMORY_TASKS, TEXT_SAMPLES
-from rnn_core.data.loader import _SHORT_NAMES as TEXT_SHORT_NAMES
+from rnn_core.data.loader import SHORT_NAMES as TEXT_SHORT_NAMES
 from rnn_core.data.memory import MAX_SEED, MAX_VALUES
 from rnn_core.errors import PlaygroundError
 from rnn_core.settings import SCHEMA, Setting, group
@@ -200,7 +200,7 @@ def _data(kind: str, left: dict[str, str], problems: list[str]) -> tuple[DataSpe
         k, windows, seed = values["memory_lag"], values["memory_windows"], values["memory_seed"]
         return memory.spec(kind, k=k, windows=windows, seed=seed), view
     raw = left.pop("text", "")
-    label = _find_sample(raw) if raw else text_source._default_sample(list(TEXT_SAMPLES))
+    label = _find_sample(raw) if raw else text_source.default_sample(list(TEXT_SAMPLES))
     if label is None:
         samples = ", ".join(TEXT_SHORT_NAMES)
         problems.append(f"`text={raw}`: no built-in sample of that name; samples: {samples}")

@@ -34,7 +34,7 @@ def build(s: DataSpec, seq_len: int):
     return data.text_dataset(s.payload, seq_len=seq_len, name=s.name, **dict(s.options))
 
 
-def _default_sample(names: list[str]) -> str:
+def default_sample(names: list[str]) -> str:
     # The generated sentences are long enough to learn from and short enough to be quick.
     preferred = [n for n in names if "sentences" in n.lower()]
     return (preferred or names)[0]
@@ -50,7 +50,7 @@ def draw() -> DataSpec | None:
     text, name = None, "text"
     if origin == "sample":
         if sess.view.text_sample not in samples:
-            sess.view.text_sample = _default_sample(list(samples))
+            sess.view.text_sample = default_sample(list(samples))
         choice = st.selectbox("Sample", list(samples), **controls.view_kwargs("text_sample"))
         text, name = samples[choice](), choice
     elif origin == "paste":

@@ -27,7 +27,7 @@ from rnn_core.errors import PlaygroundError
 
 CSV_SUFFIXES = (".csv", ".tsv")
 TEXT_SUFFIXES = (".txt", ".text", ".md")
-_SHORT_NAMES = {
+SHORT_NAMES = {
     "zen": "Zen of Python",
     "grammar": "Generated sentences (toy grammar)",
     "counting": "Counting 0 to 3999",
@@ -52,8 +52,8 @@ def _call(fn, what: str, *args, **kw):
 
 def _sample_label(key: str) -> str | None:
     low = key.strip().lower()
-    if low in _SHORT_NAMES:
-        return _SHORT_NAMES[low]
+    if low in SHORT_NAMES:
+        return SHORT_NAMES[low]
     for label in TEXT_SAMPLES:
         if label.lower() == low:
             return label
@@ -103,14 +103,14 @@ def load_dataset(spec: str | Path, **kw) -> SeriesDataset | MemoryDataset | Text
     if low.startswith("text:"):
         raise PlaygroundError(
             f"unknown text sample '{spec[5:]}'; samples: {', '.join(TEXT_SAMPLES)} "
-            f"(short: {', '.join(_SHORT_NAMES)})"
+            f"(short: {', '.join(SHORT_NAMES)})"
         )
     path = Path(spec).expanduser()
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES + TEXT_SUFFIXES:
         raise PlaygroundError(
             f"unknown data '{spec}': use 'sine', 'sine:<preset>', 'echo:<k>', 'adding', a .csv or .txt "
-            f"file, or a text sample ({', '.join(_SHORT_NAMES)})"
+            f"file, or a text sample ({', '.join(SHORT_NAMES)})"
         )
     if not path.is_file():
         raise PlaygroundError(f"data file not found: {path}; check the path")
