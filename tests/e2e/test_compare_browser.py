@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from test_app_browser import button, nav, wait_until
 
 TITLES_JS = "() => [...document.querySelectorAll('.rnn-chart')].map(d => d._fullLayout.title.text)"
@@ -71,10 +72,18 @@ def test_an_rnn_and_an_lstm_train_live_overlaid_and_one_moves_to_train(page: Pag
     expect(button(page, "Start")).to_be_enabled()
     # The page's run after Pause draws the buttons again: click once it has ended, as a user would.
     wait_until(lambda: not page.get_by_test_id("stStatusWidgetRunningIcon").count(), 20, "the run")
-    with page.expect_download() as info:
-        button(page, "Run 1 weights").click()
-    path = tmp_path / info.value.suggested_filename
-    info.value.save_as(path)
+    download = None
+    for _ in range(3):  # a click that lands while a rerun replaces the button is clicked again
+        try:
+            with page.expect_download(timeout=8_000) as info:
+                button(page, "Run 1 weights").click()
+            download = info.value
+            break
+        except PlaywrightTimeoutError:
+            wait_until(lambda: not page.get_by_test_id("stStatusWidgetRunningIcon").count(), 20, "the run")
+    assert download is not None, "the weights download never arrived"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
     with np.load(path, allow_pickle=False) as z:
         assert "rnn.weight_hh_l0" in z.files  # a real weights file, not an empty download
     shot("paused")
