@@ -23,7 +23,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from rnn_core.executor import DEFAULT_MAX_RUNS, Executor
 
-REAP_SECONDS = 5.0
+REAP_SECONDS = 1.0
 """How often the runs of ended browser sessions are looked for and released."""
 
 log = logging.getLogger(__name__)

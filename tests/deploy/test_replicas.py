@@ -29,7 +29,7 @@ from tests.e2e.test_app_browser import button, nav, step_count, wait_until
 pytestmark = [pytest.mark.deploy, pytest.mark.e2e]
 
 WORKERS = 2
-VISITORS = 6
+VISITORS = 4
 READY_TIMEOUT_MS = 60_000
 SERVER_LINE = re.compile(r"Server: (?P<name>\S+) · (?P<runs>\d+) runs? on (?P<workers>\d+) workers")
 
@@ -150,19 +150,51 @@ def assert_served_by_one_replica(v: Visitor, name: str) -> None:
     assert not others, f"answers not from {name}: {others}"
 
 
-def test_new_sessions_spread_over_both_replicas_of_one_cluster(visitor, deployment: Deployment):
+def _run_owners(deployment: Deployment) -> set[str]:
+    """Ids of the Dask clients holding a live run (an actor ``run-...``) on the scheduler."""
+    from distributed import Client
+
+    def owners(dask_scheduler) -> list[str]:
+        return sorted(
+            {cs.client_key for key, ts in dask_scheduler.tasks.items() if str(key).startswith("run-")
+             for cs in ts.who_wants}
+        )  # fmt: skip
+
+    with Client(deployment.scheduler_address, timeout="10s", set_as_default=False) as client:
+        return set(client.run_on_scheduler(owners))
+
+
+def test_new_sessions_spread_over_both_replicas_of_one_cluster_and_keep_their_models(
+    visitor, deployment: Deployment
+):
     visitors = [visitor() for _ in range(VISITORS)]
     for v in visitors:  # arriving together, and all kept open as live sessions are
         v.open(wait=False)
+    on: dict[str, Visitor] = {}
     seen = []
     for v in visitors:
         v.ready()
         line = v.server_line()
         seen.append(line["name"])
+        on.setdefault(line["name"], v)
         assert int(line["workers"]) == WORKERS, line.group(0)
         assert v.cookie() == line["name"], "HAProxy's cookie and the sidebar name another replica"
         assert_served_by_one_replica(v, line["name"])
     assert set(seen) == set(deployment.names), f"replicas seen by {VISITORS} new visitors: {seen}"
+    # One session on each replica takes a step; its model is still there after a page switch.
+    for name, v in on.items():
+        assert step_count(v.page) == 0
+        button(v.page, "Step").click()
+        wait_until(lambda v=v: step_count(v.page) == 1, 20, f"one step on {name}")
+        nav(v.page, "Data")
+        assert v.replica() == name
+        nav(v.page, "Train")
+        wait_until(lambda v=v: step_count(v.page) == 1, 10, f"the Step metric back on Train on {name}")
+        v.page.wait_for_timeout(500)  # a model lost on the way would show 0 on the next refresh
+        assert step_count(v.page) == 1 and v.replica() == name
+    # The two replicas are two Dask clients of the one scheduler, each holding its runs there.
+    owners = _run_owners(deployment)
+    assert len(owners) >= len(deployment.names), f"clients holding runs on the shared scheduler: {owners}"
 
 
 def test_a_session_sticks_to_its_replica_across_pages_reloads_and_tabs(visitor):
@@ -181,44 +213,3 @@ def test_a_session_sticks_to_its_replica_across_pages_reloads_and_tabs(visitor):
     assert v.replica(tab) == name, "in a second tab"
     assert v.cookie() == name
     assert_served_by_one_replica(v, name)
-
-
-def _run_owners(deployment: Deployment) -> set[str]:
-    """Ids of the Dask clients holding a live run (an actor ``run-...``) on the scheduler."""
-    from distributed import Client
-
-    def owners(dask_scheduler) -> list[str]:
-        return sorted(
-            {cs.client_key for key, ts in dask_scheduler.tasks.items() if str(key).startswith("run-")
-             for cs in ts.who_wants}
-        )  # fmt: skip
-
-    with Client(deployment.scheduler_address, timeout="10s", set_as_default=False) as client:
-        return set(client.run_on_scheduler(owners))
-
-
-def test_a_model_stays_with_its_session_on_either_replica(visitor, deployment: Deployment):
-    on: dict[str, Visitor] = {}
-    for _ in range(VISITORS // 2):  # new visitors, two at a time, until one is on each replica
-        pair = [visitor(), visitor()]
-        for v in pair:
-            v.open(wait=False)
-        for v in pair:
-            v.ready()
-            on.setdefault(v.replica(), v)
-        if len(on) == len(deployment.names):
-            break
-    assert set(on) == set(deployment.names), f"new visitors reached only {sorted(on)}"
-    for name, v in on.items():
-        assert step_count(v.page) == 0
-        button(v.page, "Step").click()
-        wait_until(lambda v=v: step_count(v.page) == 1, 20, f"one step on {name}")
-        nav(v.page, "Data")
-        assert v.replica() == name
-        nav(v.page, "Train")
-        wait_until(lambda v=v: step_count(v.page) == 1, 10, f"the Step metric back on Train on {name}")
-        v.page.wait_for_timeout(500)  # a model lost on the way would show 0 on the next refresh
-        assert step_count(v.page) == 1 and v.replica() == name
-    # The two replicas are two Dask clients of the one scheduler, each holding its runs there.
-    owners = _run_owners(deployment)
-    assert len(owners) >= len(deployment.names), f"clients holding runs on the shared scheduler: {owners}"
