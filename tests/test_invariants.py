@@ -484,3 +484,41 @@ def test_input_projection_equals_the_textbook_formula(d, scale):
     np.testing.assert_allclose(project(onehot, w, bias, perm, sc), table[:, ids], rtol=1e-13, atol=1e-13)
     d3 = rng.normal(size=(G, 7, H))
     np.testing.assert_allclose(bias_gradient(d3), d3.sum(axis=1), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("layout", ["gate-major", "rows"])
+@pytest.mark.parametrize("ids", [False, True])
+def test_weight_gradients_equal_the_textbook_sums_in_either_layout(layout, ids):
+    # The weight gradients take the pre-activation gradients gate-major (G, T, B, H) blocks or
+    # as a view of (T, B, G, H) rows (what the LSTM's backward writes): both must give the sums
+    # over every position, in PyTorch's gate order.
+    from rnn_core.cells.common import LayerCache, gradients_from_preactivations
+
+    rng = np.random.default_rng(5)
+    G, T, B, H, D = 4, 5, 3, 6, 7
+    perm = (0, 1, 3, 2)
+    dpre = rng.normal(size=(G, T, B, H))  # internal order
+    if layout == "rows":
+        dpre = np.moveaxis(np.ascontiguousarray(np.moveaxis(dpre, 0, 2)), 2, 0)
+    hs = rng.normal(size=(T + 1, B, H))
+    x = rng.integers(0, D, size=(T, B)) if ids else rng.normal(size=(T, B, D))
+    w_ih = rng.normal(size=(G * H, D))
+    cache = LayerCache("lstm", "tanh", x, hs)
+    (dw_ih, dw_hh, db_ih, db_hh), dx = gradients_from_preactivations(dpre, cache, w_ih, perm, True)
+
+    torch_order = np.empty_like(dpre)
+    torch_order[list(perm)] = dpre  # (G, T, B, H) in PyTorch's order
+    xin = np.eye(D)[x] if ids else x  # (T, B, D)
+    want = {
+        "dw_hh": np.einsum("gtbh,tbk->ghk", torch_order, hs[:-1]).reshape(G * H, H),
+        "dw_ih": np.einsum("gtbh,tbd->ghd", torch_order, xin).reshape(G * H, D),
+        "db": torch_order.sum(axis=(1, 2)).reshape(G * H),
+    }
+    got = {"dw_hh": dw_hh, "dw_ih": dw_ih, "db": db_hh}
+    assert_close(got, want, atol=1e-12, rtol=1e-12, what=f"{layout}, ids={ids}")
+    np.testing.assert_array_equal(db_ih, db_hh)
+    if ids:
+        assert dx is None
+    else:
+        want_dx = np.einsum("gtbh,ghd->tbd", torch_order, w_ih.reshape(G, H, D))
+        assert_close({"dx": dx}, {"dx": want_dx}, atol=1e-12, rtol=1e-12, what=layout)

@@ -84,16 +84,23 @@ def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt, ws=None,
     dhs : (T, B, H) or None; dh_last, dc_last : (B, H) or None (gradients of the final state);
     record : None, or a dict whose ``"h"`` and ``"c"`` (T, B, H) receive the total gradients
     reaching each h_t and c_t.
-    Returns (dpre (4, T, B, H) gradient of the gate pre-activations, internal order i,f,o,g;
-    dh0, dc0 (B, H)).
+    Returns (dpre (4, T, B, H) gradient of the gate pre-activations, internal order i,f,o,g,
+    a view of a (T, B, 4, H) array (see ``common.to_rows``); dh0, dc0 (B, H)).
+
+    Each step's gradient is computed gate-major (contiguous blocks for the elementwise work
+    and the recurrent product) and copied into its rows of ``dpre`` while it is in cache: the
+    weight gradients then take all four gates in one product each, without a pass over all T
+    to lay the gradient out that way afterwards.
     """
     _, T, B, H = gates.shape
     dt = hs.dtype
     w = to_blocks(w_hh, PERM)  # (4, H, H)
-    dpre = _empty(ws, (4, T, B, H), dt)
+    dpre = np.moveaxis(_empty(ws, (T, B, 4, H), dt), 2, 0)  # (4, T, B, H) view, rows in memory
     dh = np.zeros((B, H), dtype=dt)
     dc = np.zeros((B, H), dtype=dt)
     tmp = np.empty((B, H), dtype=dt)
+    dact = np.empty((4, B, H), dtype=dt)  # gradient of the activations
+    di, df, do, dg = dact
     deriv = np.empty((4, B, H), dtype=dt)
     rec = np.empty((4, B, H), dtype=dt)
     if dh_last is not None:
@@ -108,14 +115,11 @@ def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt, ws=None,
             record["h"][t] = dh
         a = gates[:, t]
         i, f, o, g = a
-        d = dpre[:, t]  # first the gradient of the activations, then of the pre-activations
-        di, df, do, dg = d
         tct = tc[t]
         np.multiply(dh, tct, out=do)
-        np.multiply(tct, tct, out=tmp)
-        np.subtract(1.0, tmp, out=tmp)
+        np.multiply(do, tct, out=tmp)
+        np.subtract(dh, tmp, out=tmp)  # dh (1 - tanh(c)^2)
         tmp *= o
-        tmp *= dh
         dc += tmp  # dc now: total gradient of c_t
         if record is not None:
             record["c"][t] = dc
@@ -126,11 +130,11 @@ def lstm_backward(dhs, dh_last, dc_last, hs, cs, tc, gates, w_hh, bptt, ws=None,
         deriv[:3] *= a[:3]  # sigmoid: a (1 - a)
         np.add(1.0, g, out=tmp)
         deriv[3] *= tmp  # tanh: (1 - a)(1 + a)
-        d *= deriv
-        np.matmul(d, w, out=rec)
-        np.add(rec[0], rec[1], out=dh)  # three adds beat one np.sum(axis=0) at this size
-        dh += rec[2]
-        dh += rec[3]
+        dact *= deriv  # now the gradient of the pre-activations
+        dpre[:, t] = dact
+        np.matmul(dact, w, out=rec)
+        np.add(rec[:2], rec[2:], out=rec[:2])  # two adds beat np.sum(axis=0) at this size
+        np.add(rec[0], rec[1], out=dh)
         dc *= f
         if t in cuts:
             dh.fill(0.0)
