@@ -32,7 +32,7 @@ from rnn_core.config import RunSettings
 from rnn_core.errors import PlaygroundError
 from rnn_core.runs import Progress, fit, make_trainer
 from rnn_core.schedule import lr_at
-from rnn_core.settings import PRESETS, Setting, defaults, group
+from rnn_core.settings import PRESETS, SCHEMA, Setting, defaults, group
 
 DEFAULTS: dict[str, Any] = defaults("model", "data", "train")
 """Settings used when neither a flag nor a preset gives one: the schema's defaults."""
@@ -136,11 +136,23 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
+def sine_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The sine generator settings given as flags, by their schema names."""
+    return {s.name: getattr(args, s.name) for s in group("sine") if hasattr(args, s.name)}
+
+
 def sine_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The sine generator settings given as flags, as :func:`rnn_core.data.sine_dataset` names them."""
-    return {
-        s.name.removeprefix("sine_"): getattr(args, s.name) for s in group("sine") if hasattr(args, s.name)
-    }
+    """The sine generator settings given as flags, as :func:`rnn_core.data.sine_dataset` names them
+    (the second sine's amplitude and frequency as its ``extra_sines``, as the app's are)."""
+    given = sine_flags(args)
+    second = {k: given.pop(f"sine_{k}2", None) for k in ("amplitude", "frequency")}
+    out = {name.removeprefix("sine_"): value for name, value in given.items()}
+    if second["amplitude"]:
+        frequency = second["frequency"]
+        if frequency is None:
+            frequency = SCHEMA["sine_frequency2"].default
+        out["extra_sines"] = [{"amplitude": second["amplitude"], "frequency": frequency}]
+    return out
 
 
 def data_kind(spec: str) -> str:
@@ -165,9 +177,9 @@ def load_data(args: argparse.Namespace) -> Any:
     preset = PRESETS[args.preset] if getattr(args, "preset", None) else None
     spec = args.data or (preset.data if preset is not None else "") or "sine"
     kind = data_kind(spec)
-    sine = sine_overrides(args)
     if kind != "sine":
-        _only_for("sine", **{f"sine_{k}": v for k, v in sine.items()})
+        _only_for("sine", **sine_flags(args))
+    sine = sine_overrides(args)
     if kind != "csv":
         _only_for("CSV", column=args.column, inputs=args.inputs, missing=args.missing)
     if kind != "text":

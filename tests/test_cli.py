@@ -334,3 +334,20 @@ def test_out_writes_the_predictions_the_forecast_with_its_interval_and_the_error
     nope = str(tmp_path / "nope")
     r = main_here("train", "--data", str(csv), "--steps", "2", "--no-progress", "--out", nope)
     assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def test_the_second_sine_flags_build_the_series_the_app_builds():
+    from rnn_core.config import SineSettings
+
+    args = cli.build_parser().parse_args(
+        ["train", "--sine-amplitude2", "0.5", "--sine-frequency2", "0.08", "--sine-noise", "0.1"]
+    )
+    ds = cli.load_data(args)
+    app = SineSettings(sine_amplitude2=0.5, sine_frequency2=0.08, sine_noise=0.1)
+    expected = sine_dataset(seq_len=ds.seq_len, **app.kwargs())
+    np.testing.assert_array_equal(ds.raw, expected.raw)
+    plain = sine_dataset(seq_len=ds.seq_len, noise=0.1)
+    assert not np.array_equal(ds.raw, plain.raw)  # the second sine is there
+    result = main_here("train", "--data", "echo:5", "--sine-amplitude2", "0.5")
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr, "--sine-amplitude2 only apply to sine data")
