@@ -93,29 +93,29 @@ def test_a_zoom_survives_training_stepping_and_pausing(page: Page, goto):
     assert chart(page, "predictions")["x"] == zoom
 
 
-def test_a_drag_zoom_during_training_takes_and_stays(page: Page, goto):
-    goto()
-    wait_charts(page)
-    button(page, "Start").click()
-    wait_updates(page, "Loss", 2)
-    area = page.locator(".rnn-chart").filter(has_text="Loss").locator(".nsewdrag").first
-    box = area.bounding_box()
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + 0.3 * box["width"], y)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 0.6 * box["width"], y, steps=10)
-    page.mouse.up()
-    zoomed = wait_until(lambda: chart(page, "Loss")["x"], 5, "the zoom")
-    wait_updates(page, "Loss", 3)
-    # The loss chart's x-axis grows with every step unless the user's zoom holds it.
-    assert chart(page, "Loss")["x"] == zoomed
-
-
-def test_hovering_and_dragging_every_chart_while_training_throws_nothing(page: Page, goto, console_errors):
+def test_while_training_every_chart_stays_drawn_takes_hover_and_drag_and_keeps_a_zoom(
+    page: Page, goto, console_errors
+):
     goto()
     wait_charts(page)
     button(page, "Start").click()
     wait_updates(page, "Loss", 1)
+
+    # Every chart is on the page at every moment of training...
+    first = {c["title"]: c["revision"] for c in charts(page)}
+    missing, revisions = [], set()
+    for i in range(100):
+        now = charts(page)
+        drawn = [c for c in now if c["drawn"]]
+        if len(drawn) < TRAIN_CHARTS:
+            missing.append((i, [c["title"] for c in drawn]))
+        revisions.update((c["title"], c["revision"]) for c in now)
+        time.sleep(0.05)
+    assert missing == []
+    # ...and they were updating meanwhile, not frozen
+    assert len(revisions) > len(first) + 3, revisions
+
+    # Hovering and dragging every chart while updates arrive throws nothing.
     areas = page.locator(".rnn-chart .nsewdrag")
     assert areas.count() >= TRAIN_CHARTS
     for i in range(areas.count()):
@@ -134,24 +134,18 @@ def test_hovering_and_dragging_every_chart_while_training_throws_nothing(page: P
     assert [c["error"] for c in charts(page) if c["error"]] == []
     assert console_errors == []
 
-
-def test_every_chart_is_on_the_page_at_every_moment_of_training(page: Page, goto):
-    goto()
-    wait_charts(page)
-    button(page, "Start").click()
-    wait_updates(page, "Loss", 1)
-    first = {c["title"]: c["revision"] for c in charts(page)}
-    missing, revisions = [], set()
-    for i in range(100):
-        now = charts(page)
-        drawn = [c for c in now if c["drawn"]]
-        if len(drawn) < TRAIN_CHARTS:
-            missing.append((i, [c["title"] for c in drawn]))
-        revisions.update((c["title"], c["revision"]) for c in now)
-        time.sleep(0.05)
-    assert missing == []
-    # ...and they were updating meanwhile, not frozen
-    assert len(revisions) > len(first) + 3, revisions
+    # A drag zoom on the loss chart takes and stays while training goes on.
+    area = page.locator(".rnn-chart").filter(has_text="Loss").locator(".nsewdrag").first
+    box = area.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 0.3 * box["width"], y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.6 * box["width"], y, steps=10)
+    page.mouse.up()
+    zoomed = wait_until(lambda: chart(page, "Loss")["x"], 5, "the zoom")
+    wait_updates(page, "Loss", 3)
+    # The loss chart's x-axis grows with every step unless the user's zoom holds it.
+    assert chart(page, "Loss")["x"] == zoomed
 
 
 def test_a_chart_leaving_the_page_is_not_resized(page: Page, goto, console_errors: list[str]):
