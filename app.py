@@ -15,14 +15,15 @@ def main() -> None:
     import streamlit as st
 
     from dashboard import actions, comparison, layout, links, live, session
-    from dashboard.sections import share
+    from dashboard.sections import lessons, share
 
     st.set_page_config(
         page_title="RNN Playground",
         page_icon="🔁",
         layout="wide",
-        # Open on a laptop or a projector, closed on a phone (where it would cover the page).
-        initial_sidebar_state="auto",
+        # Open on a laptop or a projector, closed on a phone (where it would cover the page) and
+        # for a lesson's link in presentation mode (the class sees the page, not the menu).
+        initial_sidebar_state="collapsed" if links.presenting(st.query_params.to_dict()) else "auto",
         menu_items={
             "About": "RNN Playground: recurrent networks written from scratch in NumPy, trained live."
         },
@@ -56,8 +57,10 @@ def main() -> None:
     page = st.navigation(pages)
     links.follow(sess, page, pages, wanted)
     layout.sidebar_closes_on_navigation()
+    layout.presentation(sess.view.present)
     st.sidebar.markdown("### RNN Playground")
     sess.status_slot = st.sidebar.container()
+    lessons.picker(st.sidebar, pages, page)
     share.copy_link(st.sidebar, page.url_path, paths)
 
     if page is not train:
@@ -68,6 +71,7 @@ def main() -> None:
 
     for level, text in sess.take_flashes():
         getattr(st, level)(text)
+    lessons.banner()
 
     page.run()
 

@@ -171,13 +171,37 @@ def _restore_best(sess: Session) -> None:
     if run is None:
         return
     step, err = guarded("restore the best weights", run.trainer.restore_best)
+    if _went_back(sess, run, err):
+        sess.flash(
+            "success", f"Back at step {step:,}, the best validation score so far. Press Start to go on."
+        )
+
+
+def _went_back(sess: Session, run, err: str | None) -> bool:
+    """After going back to a kept state (unless ``err`` says why not, which the page then shows):
+    the run's notices and remembered numbers and figures go, as they belonged to the steps left
+    behind. Whether it went back."""
     if err is not None:
         sess.flash("warning", err)
-        return
+        return False
     run.early_stop = run.divergence = None
     run.memo.clear()
     run.last_eval = None
-    sess.flash("success", f"Back at step {step:,}, the best validation score so far. Press Start to go on.")
+    sess.view.rewind = -1
+    return True
+
+
+def _continue_from(sess: Session, step: int) -> None:
+    run = sess.run
+    if run is None:
+        return
+    from dashboard.sections import rewind
+
+    rewind.branch(run, step)  # before the history after the step goes
+    at, err = guarded("go back to that step", lambda: run.trainer.call("continue_from", step))
+    if _went_back(sess, run, err):
+        sess.flash("success", f"Back at step {at:,}: press Start to train on from it. The steps left "
+                   "behind stay in the loss chart, faded, until Reset.")  # fmt: skip
 
 
 def sync_live_settings(sess: Session) -> None:
@@ -220,6 +244,9 @@ def apply_requests() -> None:
     best, req.restore_best = req.restore_best, False
     if best:
         _restore_best(sess)
+    back_to, req.continue_from = req.continue_from, None
+    if back_to is not None:
+        _continue_from(sess, back_to)
     reset, req.reset = req.reset, False
     if reset or sess.run is None:
         err = build_run(sess, sess.settings)

@@ -68,6 +68,12 @@ def request_restore_best() -> None:
     sess.requests.restore_best = True
 
 
+def request_continue_from(step: int) -> None:
+    sess = session.get()
+    sess.set_mode("paused")
+    sess.requests.continue_from = int(step)
+
+
 def apply_preset() -> None:
     """Fill the settings with the chosen preset (the defaults where it says nothing); Reset builds it.
 

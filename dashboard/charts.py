@@ -94,10 +94,13 @@ def loss_chart(run: Run) -> None:
         label = "cross-entropy (nats)" if tr.dataset.kind == "text" else "MSE (normalised)"
         start = tr.step_count if len(d["step"]) == 0 else 0
         return figures.loss_figure(
-            d["step"], d["loss"], ev_steps, ev_loss, loss_label=label, start_step=start
-        )
+            d["step"], d["loss"], ev_steps, ev_loss, loss_label=label, start_step=start,
+            branches=run.branches, marker_step=looked_at,
+        )  # fmt: skip
 
-    fig = live_figure(run, "loss", (len(hist.evals),), build, every=REFRESH["loss"])
+    # a look back at a kept step (dashboard.sections.rewind) marks it on the whole run's curve
+    looked_at = getattr(tr, "rewound_to", None)
+    fig = live_figure(run, "loss", (len(hist.evals), len(run.branches)), build, every=REFRESH["loss"])
     plot.chart(fig, key="fig_loss")
 
 

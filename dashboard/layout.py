@@ -14,6 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 CSS = Path(__file__).with_name("layout.css")
+PRESENT_CSS = Path(__file__).with_name("present.css")
 
 TRAIN_SETTINGS = "rnn-train-settings"
 """The Train page's settings column: beside the live panels on a laptop, after them when narrow."""
@@ -30,6 +31,12 @@ TIME_PANELS = "rnn-time-panels"
 
 METRICS = "rnn-metrics"
 """The Train page's row of numbers: tiles as wide as their numbers, wrapping when narrow."""
+
+LESSON = "rnn-lesson"
+"""The open lesson's banner above the page."""
+
+LESSON_HEAD = "rnn-lesson-head"
+"""The banner's title and Leave button: on one line while the title keeps 60% of it."""
 
 GRID_PREFIX = "rnn-grid-"
 """Prefix of the keys of settings grids: as many equal cells per row as fit."""
@@ -56,6 +63,13 @@ export default function () {
 def style() -> None:
     """Emit the layout rules on the page (a style element takes no space)."""
     st.html(CSS)
+
+
+def presentation(on: bool) -> None:
+    """Emit the rules of presentation mode (``present.css``) when ``on``; gone with the next run
+    that does not."""
+    if on:
+        st.html(PRESENT_CSS)
 
 
 @functools.cache

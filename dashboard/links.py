@@ -10,6 +10,9 @@ A link holds what defines an experiment, and only what differs from the defaults
   settings: the sine generator's schema settings (``sine_noise=0.1``), the text options of
   :data:`DATA_OPTIONS` (``text_lower``, ``text_val``, ``text_vocab``) or the memory task's
   (``memory_lag``, ``memory_windows``, ``memory_seed``), named like the Data page's choices;
+- a lesson (:mod:`dashboard.lessons`): ``lesson=exploding`` stands for the lesson's data,
+  settings and page, and the link's other parameters change them; ``present`` (``1``/``0``)
+  switches presentation mode, on by default with a lesson and off without one;
 - ``page``: the page's URL path (``page=dataset``). Opening a sub-page's own URL shows Streamlit's
   "Page not found" dialog in 1.67 (streamlit#8860), so the page travels as a parameter and the
   app switches to it on the link's first run.
@@ -24,13 +27,14 @@ applies. :func:`encode` and :func:`decode` are pure; the functions below them re
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
-from dashboard import actions
+from dashboard import actions, lessons
 from dashboard.session import Session, View
 from dashboard.sources import DataSpec, digest, memory, sine
 from dashboard.sources import text as text_source
@@ -67,7 +71,7 @@ DATA_OPTIONS: dict[str, tuple[Setting, ...]] = {
 defaults of :class:`~dashboard.session.View`; the sine generator's are schema settings."""
 
 _OPTION = {s.name: (kind, s) for kind, options in DATA_OPTIONS.items() for s in options}
-_NAMES = ("data", "text", "page", *SCHEMA, *_OPTION)
+_NAMES = ("data", "text", "page", "lesson", "present", *SCHEMA, *_OPTION)
 
 
 # ---------------------------------------------------------------------------------- encode
@@ -135,15 +139,65 @@ def data_params(spec: DataSpec, sine_hint: SineSettings | None = None) -> tuple[
 
 
 def encode(
-    settings: RunSettings, spec: DataSpec, *, sine_hint: SineSettings | None = None, page: str = ""
+    settings: RunSettings,
+    spec: DataSpec,
+    *,
+    sine_hint: SineSettings | None = None,
+    page: str = "",
+    lesson: str = "",
+    present: bool = False,
 ) -> tuple[dict[str, str], str]:
     """``(query parameters, why the data cannot travel or "")`` of an experiment on ``page``
-    (a page's URL path; "" for the default page)."""
+    (a page's URL path; "" for the default page), in ``lesson`` (an id, or "") and in
+    presentation mode or not: with a lesson, only what differs from the lesson's own link."""
     data, why = data_params(spec, sine_hint)
     out = {"page": page} if page else {}
     out.update(data)
     out.update(_changed(RUN_SETTINGS, vars(settings)))
+    if lesson:
+        out = {"lesson": lesson, **_from_lesson(out, lesson_link(lesson))}
+        if not present:
+            out["present"] = "0"
+    elif present:
+        out["present"] = "1"
     return out, why
+
+
+_DATA_KEYS = {"data", "text", *(s.name for s in SINE_SETTINGS), *_OPTION}
+
+
+def _default_text(name: str) -> str:
+    """A parameter's text when it is left out of a link ("" for ``page``: the default page)."""
+    if name in SCHEMA:
+        return value_text(SCHEMA[name], SCHEMA[name].default)
+    if name in _OPTION:
+        return value_text(_OPTION[name][1], _OPTION[name][1].default)
+    return {"data": "sine"}.get(name, "")
+
+
+def _from_lesson(params: dict[str, str], base: dict[str, str]) -> dict[str, str]:
+    """The parameters of ``params`` that a link naming the lesson of ``base`` needs besides."""
+    same_data = params.get("data", "sine") == base.get("data", "sine")
+    out = {}
+    for name in dict.fromkeys([*params, *base]):
+        if name in _DATA_KEYS and not same_data:
+            if name in params or name == "data":
+                out[name] = params.get(name, "sine")
+        elif params.get(name) != base.get(name):
+            out[name] = params.get(name, _default_text(name))
+    return out
+
+
+@functools.cache
+def lesson_link(lesson_id: str) -> dict[str, str]:
+    """A lesson's experiment as the parameters of a link without it (as :func:`encode` writes them)."""
+    lesson = lessons.LESSONS[lesson_id]
+    raw = dict(lesson.data)
+    raw.update({name: value_text(SCHEMA[name], v) for name, v in lesson.values.items()})
+    link = decode(raw)
+    if link.problems:
+        raise PlaygroundError(f"lesson {lesson_id!r} does not make a link: {'; '.join(link.problems)}")
+    return encode(link.settings, link.spec, sine_hint=link.sine, page=lesson.page)[0]
 
 
 # ---------------------------------------------------------------------------------- decode
@@ -161,6 +215,7 @@ class Link:
     page: str = ""
     problems: list[str] = field(default_factory=list)
     given: bool = False
+    lesson: str = ""
 
 
 def _unknown(name: str, raw: str) -> str:
@@ -217,6 +272,7 @@ def decode(params: Mapping[str, str], pages: Sequence[str] = ()) -> Link:
     problems: list[str] = []
     left = {str(k): str(v) for k, v in params.items()}
     given = bool(left)
+    lesson, present = _lesson(left, problems)
     raw_kind = left.pop("data", "sine")
     kind = raw_kind.strip().lower()
     if kind not in DATA_KINDS:
@@ -247,7 +303,32 @@ def decode(params: Mapping[str, str], pages: Sequence[str] = ()) -> Link:
         problems.append(f"`page={page}`: no such page; pages: {', '.join(p for p in pages if p)}")
         page = ""
     problems.extend(_unknown(name, raw) for name, raw in left.items())
-    return Link(settings, sine_settings, spec, view, page, problems, given)
+    view.update(lessons.LESSONS[lesson].view if lesson else {})
+    view.update(lesson=lesson, present=present)
+    return Link(settings, sine_settings, spec, view, page, problems, given, lesson)
+
+
+_YES, _NO = ("1", "on", "true", "yes"), ("0", "off", "false", "no")
+
+
+def _lesson(left: dict[str, str], problems: list[str]) -> tuple[str, bool]:
+    """``(lesson id or "", presentation mode)`` of a link's ``lesson`` and ``present``; a lesson's
+    own parameters go into ``left`` under the link's."""
+    raw = left.pop("lesson", "")
+    lesson = raw.strip().lower()
+    if lesson and lesson not in lessons.LESSONS:
+        problems.append(f"`lesson={raw}`: no such lesson; lessons: {', '.join(lessons.LESSONS)}")
+        lesson = ""
+    if lesson:
+        mine = dict(left)
+        left.clear()
+        left.update({**lesson_link(lesson), **mine})
+    raw_present = left.pop("present", None)
+    if raw_present is None or raw_present.strip().lower() not in (*_YES, *_NO):
+        if raw_present is not None:
+            problems.append(f"`present={raw_present}`: must be 1 (presentation mode) or 0")
+        return lesson, bool(lesson)
+    return lesson, raw_present.strip().lower() in _YES
 
 
 # ---------------------------------------------------------------------------------- the app's URL
@@ -268,10 +349,23 @@ def apply(sess: Session, link: Link) -> None:
             link.problems.append(f"the link's data, {link.spec.label}, was not used: {err}")
             link.spec, link.view = actions.DEFAULT_SPEC, {"data_kind": "sine"}
     sess.settings, sess.sine, sess.data_spec = link.settings, link.sine, link.spec
-    for name, value in link.view.items():
-        setattr(sess.view, name, value)
+    show(sess, link)
     if link.problems:
         sess.flash("warning", notice(link.problems))
+
+
+def presenting(params: Mapping[str, str]) -> bool:
+    """Whether a link opens in presentation mode (without checking the rest of it)."""
+    raw = str(params.get("present", "")).strip().lower()
+    return raw in _YES or (
+        raw not in _NO and str(params.get("lesson", "")).strip().lower() in lessons.LESSONS
+    )
+
+
+def show(sess: Session, link: Link) -> None:
+    """Set the view choices of a link (the Data page's, the lesson's) in a session."""
+    for key, value in link.view.items():
+        setattr(sess.view, key, value)
 
 
 def open_link(sess: Session, pages: Sequence[str]) -> str:
@@ -290,7 +384,10 @@ def open_link(sess: Session, pages: Sequence[str]) -> str:
 def current(sess: Session, page: str = "") -> tuple[dict[str, str], str]:
     """The link of the session's experiment on ``page``, and why its data cannot travel (or "")."""
     spec = sess.data_spec if sess.data_spec is not None else actions.DEFAULT_SPEC
-    return encode(sess.settings, spec, sine_hint=sess.sine, page=page)
+    view = sess.view
+    return encode(
+        sess.settings, spec, sine_hint=sess.sine, page=page, lesson=view.lesson, present=view.present
+    )
 
 
 def follow(sess: Session, page, pages: Sequence, wanted: str) -> None:

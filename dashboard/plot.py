@@ -26,6 +26,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 
+from dashboard import session
 from dashboard.preload import static_js_dir
 
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
@@ -37,6 +38,10 @@ RESET_HINT = (
     "Drag on a chart to zoom and double-click it to reset (its tool bar has more); a zoom stays "
     "while the chart updates."
 )
+
+FONT_SCALE = 1.2
+LINE_SCALE = 2
+"""Presentation mode: how much larger a chart's fonts are and how much thicker its lines."""
 
 _JS = r"""
 const loading = {};
@@ -52,6 +57,27 @@ function plotly(src) {
   return loading[src];
 }
 
+// Presentation mode: every font of the figure larger and every line thicker, for a projector.
+function present(fig) {
+  const grow = (node) => {
+    if (!node || typeof node !== "object") return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === "font" && v && typeof v === "object") v.size = Math.round((v.size || 13) * FONT_SCALE);
+      else grow(v);
+    }
+  };
+  fig.layout.font = fig.layout.font || {};
+  grow(fig.layout);
+  for (const trace of fig.data) {
+    if (trace.type && trace.type !== "scatter" && trace.type !== "scattergl") continue;
+    if (trace.mode && !trace.mode.includes("lines")) continue;
+    const width = (trace.line && trace.line.width) || 2;
+    trace.line = { ...(trace.line || {}), width: width * LINE_SCALE };
+  }
+}
+
+const shown = (data) => (data.present ? "present:" : "") + data.figure;
+
 function draw(box) {
   const s = box.rnnChart;
   if (s.busy || s.held || !s.next) return;
@@ -65,10 +91,11 @@ function draw(box) {
       // would cover the title for good: there, taps zoom and a double tap resets.
       const touch = window.matchMedia("(hover: none)").matches;
       const config = touch ? { ...next.config, displayModeBar: false } : next.config;
+      if (next.present) present(fig);
       return P.react(box, fig.data, fig.layout, config);
     })
     .then(() => {
-      s.shown = next.figure;
+      s.shown = shown(next);
       box.dataset.revision = String(next.revision);
       box.removeAttribute("data-error");
     })
@@ -115,13 +142,13 @@ export default function (component) {
   }
   const s = box.rnnChart;
   box.style.minHeight = data.height + "px";
-  if (data.figure !== s.shown) {
+  if (shown(data) !== s.shown) {
     s.next = data;
     draw(box);
   }
   return () => s.cleanup();
 }
-"""
+""".replace("FONT_SCALE", str(FONT_SCALE)).replace("LINE_SCALE", str(LINE_SCALE))
 
 _CSS = ".rnn-chart { width: 100%; }"
 
@@ -162,6 +189,7 @@ def chart(fig: go.Figure | Drawn, *, key: str, config: dict | None = None) -> No
     config = CHART_CONFIG if config is None else config
     drawn = fig if isinstance(fig, Drawn) else serialize(fig)
     src = plotly_bundle()
+    present = session.get().view.present
     if src is None:
         st.plotly_chart(pio.from_json(drawn.json), config=config, key=key)
         return
@@ -173,6 +201,7 @@ def chart(fig: go.Figure | Drawn, *, key: str, config: dict | None = None) -> No
             "src": src,
             "height": drawn.height,
             "revision": zlib.crc32(drawn.json.encode()),
+            "present": present,
         },
         height=drawn.height,
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard.lessons import LESSONS
 from rnn_core.config import RunSettings, SineSettings
 from rnn_core.errors import PlaygroundError
 from rnn_core.settings import SCHEMA
@@ -68,7 +69,15 @@ class View:
     prefix: str = ""
     top_k: int = 10
     time_views: bool = False
+    rewind: int = -1  # the kept step the Train page shows (-1: the run as it is now)
     neuron: int = -1  # the text-neurons view's unit; -1: the one that tracks a feature best
+    # Slow motion (Model page): the validation window, the step shown (an index into the steps
+    # traced), the pass, a text scored on its last character only, and whether Play runs.
+    sm_window: int = 0
+    sm_t: int = 0
+    sm_phase: str = "forward"
+    sm_last_only: bool = False
+    sm_playing: bool = False
     sweep_setting_1: str = "cell"
     sweep_values_1: str = "rnn, lstm"
     sweep_setting_2: str = "—"
@@ -88,6 +97,8 @@ class View:
     compare_value_3: str = "1"
     compare_setting_4: str = "lr"
     compare_value_4: str = "0.01"
+    lesson: str = ""  # the lesson open (dashboard.lessons), or ""
+    present: bool = False  # presentation mode: larger type, thicker lines, the lesson's controls only
 
 
 @dataclass
@@ -154,6 +165,7 @@ class Run:
     sample: tuple[str | None, str | None] | None = None
     divergence: dict | None = None
     early_stop: dict | None = None  # where a patience stopped training, and the best score then
+    branches: list = field(default_factory=list)  # (steps, losses) of futures left by a rewind
 
     @property
     def step_seconds(self) -> float:
@@ -212,6 +224,7 @@ class Requests:
     roll_back: bool = False
     advice: dict | None = None
     restore_best: bool = False
+    continue_from: int | None = None  # the kept step to go back to and train on from
     compare_reset: bool | str = False  # "start": build the runs, then start them
     promote: int | None = None  # the Compare lane to move to the Train page
 
@@ -219,7 +232,8 @@ class Requests:
     def pending(self) -> bool:
         """Whether a button asked for something only a full script run carries out."""
         return bool(self.reset or self.data is not None or self.model is not None or self.roll_back
-                    or self.restore_best or self.compare_reset or self.promote is not None)  # fmt: skip
+                    or self.restore_best or self.continue_from is not None or self.compare_reset
+                    or self.promote is not None)  # fmt: skip
 
 
 @dataclass
@@ -337,34 +351,15 @@ def key(name: str) -> str:
 
 
 BUTTON_KEYS = (
-    "start",
-    "pause",
-    "step",
-    "step_n",
-    "reset",
-    "roll_back",
-    "roll_back_advised",
-    "restore_best",
-    "gradient_check",
-    "preset",
-    "sample",
-    "score_test",
-    "backtest",
-    "backtest_cancel",
-    "backtest_csv",
-    "predictions_csv",
-    "forecast_csv",
-    "horizon_csv",
-    "use_data",
-    "sweep",
-    "sweep_cancel",
-    "sweep_csv",
-    "compare_start",
-    "compare_pause",
-    "compare_step",
-    "compare_reset",
+    "start", "pause", "step", "step_n", "reset", "roll_back", "roll_back_advised", "restore_best",
+    "continue_from", "rewind_now", "gradient_check", "slow_motion", "slow_motion_play",
+    "slow_motion_back", "slow_motion_next", "preset", "sample", "score_test", "backtest",
+    "backtest_cancel", "backtest_csv", "predictions_csv", "forecast_csv", "horizon_csv", "use_data",
+    "sweep", "sweep_cancel", "sweep_csv", "compare_start", "compare_pause", "compare_step",
+    "compare_reset", "lesson_leave",
     *(f"compare_promote_{k}" for k in range(1, COMPARE_RUNS + 1)),
-)
+    *(f"lesson_{name}" for name in LESSONS),
+)  # fmt: skip
 
 
 def button_key(name: str) -> str:

@@ -1,11 +1,11 @@
 """Model: download weights (.npz), configuration (JSON) and history (CSV); resume from a saved .npz;
-check the gradients."""
+check the gradients; step one window through time in slow motion."""
 
 import streamlit as st
 
 from dashboard import session
 from dashboard.format import model_summary
-from dashboard.sections import gradcheck, model
+from dashboard.sections import gradcheck, model, slow_motion
 
 st.title("Model")
 sess = session.get()
@@ -43,3 +43,6 @@ st.caption(
 
 st.subheader("Check the gradients")
 gradcheck.section(run)
+
+st.subheader("Slow motion through time")
+slow_motion.section(run)

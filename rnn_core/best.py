@@ -99,4 +99,5 @@ class BestKeeping:
         self._put(snap)
         self.history.truncate_to_step(self.step_count)
         self._reset_guard((), snap["losses"], snap.get("first_loss"))
+        self.snapshots.forget_after(self.step_count)
         return self.step_count

@@ -64,7 +64,7 @@ CALLS = frozenset(
         "evaluate", "predictions", "forecast", "sample", "next_char_probs", "internals", "save",
         "apply_live", "roll_back", "divergence_advice", "run", "step", "history_csv", "params",
         "optimizer_settings", "snapshot", "through_time", "forecast_report", "restore_best",
-        "gradient_check",
+        "gradient_check", "slow_motion", "view_at", "continue_from",
     }
 )  # fmt: skip
 """The trainer operations a caller may ask of an actor (no other attribute is reachable)."""
@@ -208,6 +208,19 @@ class TrainerActor:
             out["snapshot"] = tr.snapshot()
         return out
 
+    def _view_at(self, step: int, wants: dict[str, Any]) -> dict[str, Any]:
+        """The model of the kept ``step``: an exact evaluation (``eval``, not recorded) and the
+        arrays ``wants`` asks for (``pred``, ``internals``, ``sample``, ``through_time``), as a
+        poll brings them for the current weights."""
+        tr = self.trainer
+        arrays = {k: v for k, v in wants.items() if k in ("pred", "internals", "sample", "through_time")}
+        with tr.viewing(step):
+            out = self._extras(arrays)
+            if wants.get("eval"):
+                out["eval"] = {**tr.evaluate(record=False), "step": int(step)}
+                out["epoch"] = tr.task.epoch(tr.snapshots.get(step)["samples_seen"])
+        return out
+
     @contextlib.contextmanager
     def _hold(self):
         """The trainer's lock, for a question: the training loop's turn ends for it."""
@@ -239,6 +252,7 @@ class TrainerActor:
             "config": tr.config,
             "n_params": tr.network.n_params(),
             "history_rows": len(tr.history),
+            "rewind": tr.rewind_summary,
         }
 
     # ------------------------------------------------------------------ everything else
@@ -258,6 +272,8 @@ class TrainerActor:
             result = {k: v.copy() for k, v in tr.network.params.items()}
         elif name == "optimizer_settings":
             result = {"lr": tr.optimizer.lr, "weight_decay": getattr(tr.optimizer, "weight_decay", 0.0)}
+        elif name == "view_at":
+            result = self._view_at(*args, **kw)
         else:
             result = getattr(tr, name)(*args, **kw)
         return result, self._state()

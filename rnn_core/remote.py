@@ -30,7 +30,7 @@ SNAPSHOT_SECONDS = 10.0
 
 CALL_TIMEOUT = 60.0
 
-STOPS = frozenset({"roll_back", "step", "run"})
+STOPS = frozenset({"roll_back", "step", "run", "continue_from"})
 """Calls that stop training first (they change the weights or train themselves)."""
 
 

@@ -40,6 +40,7 @@ from rnn_core.history import History
 from rnn_core.model_files import ModelFiles
 from rnn_core.network import Network
 from rnn_core.optim import clip_gradients, make_optimizer
+from rnn_core.rewind import Rewinding, Snapshots
 from rnn_core.schedule import lr_at
 from rnn_core.settings import SCHEMA
 from rnn_core.tasks import make_task
@@ -47,7 +48,7 @@ from rnn_core.tasks.operations import TaskOperations
 from rnn_core.threads import single_thread as _blas_context  # measured fastest, see rnn_core.threads
 
 
-class Trainer(TaskOperations, BestKeeping, ModelFiles):
+class Trainer(TaskOperations, BestKeeping, ModelFiles, Rewinding):
     """Trains one network on one dataset, one minibatch per :meth:`step`.
 
     Parameters
@@ -80,6 +81,7 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles):
         self.optimizer = make_optimizer(tc.optimizer, params, tc.lr, tc.momentum, tc.weight_decay)
         self.history = History()
         self.best = BestWeights(metric_for(self.task.kind))
+        self.snapshots = Snapshots()  # kept states to look back at and branch from (rewind)
         self.step_count = 0
         self._samples_seen = 0  # training windows (series) or positions (text) drawn
         self._undo = _UpdateGuard(params, self.optimizer)
@@ -122,6 +124,8 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles):
 
     def _step(self) -> dict[str, Any]:
         t0 = time.perf_counter()
+        if not len(self.snapshots):  # the state training starts from
+            self.snapshots.offer(self.step_count, self._capture)
         net, tc, opt = self.network, self.train_config, self.optimizer
         previous_lr, lr = opt.lr, self._lr()
         opt.lr = lr
@@ -157,7 +161,10 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles):
         metrics.update(hidden_max=hidden, seconds=time.perf_counter() - t0)
         metrics.update(rejected=bool(rejected), diverged=self.diverged)
         self.history.record_step(metrics)
-        self._guard.keep(self._capture)  # after the history row, which the kept state counts
+        capture = _once(self._capture)  # a state kept twice is one copy (captures never change)
+        self._guard.keep(capture)  # after the history row, which the kept state counts
+        if not rejected:
+            self.snapshots.offer(self.step_count, capture)
         return metrics
 
     def _update(self, grads: dict[str, np.ndarray]) -> float | None:
@@ -214,7 +221,9 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles):
 
     # ------------------------------------------------------------------ evaluation
 
-    def evaluate(self, *, train: bool = True, max_windows: int | None = None) -> dict[str, Any]:
+    def evaluate(
+        self, *, train: bool = True, max_windows: int | None = None, record: bool = True
+    ) -> dict[str, Any]:
         """Losses and metrics on the training and validation splits, with the data's baselines.
 
         ``train=False`` scores the validation split only (no ``train_*`` keys), for frequent
@@ -226,14 +235,16 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles):
         dict with ``step``, ``train_loss``, ``val_loss`` (the training loss's units), the task's
         metrics (series: ``*_rmse``, ``*_mae`` in original units, ``val_windows``,
         ``val_estimate``; text: ``*_bpc``, ``*_accuracy``) and ``baselines`` (a copy of
-        ``dataset.baselines``); also appended to ``history.evals``.
+        ``dataset.baselines``); also appended to ``history.evals`` and offered as the best so far
+        (``record=False``: neither, for a look at other weights).
         """
         with _blas_context():
             metrics = self.task.evaluate(self.network, train=train, max_windows=max_windows)
         baselines = dict(getattr(self.dataset, "baselines", None) or {})
         result = {"step": self.step_count, **metrics, "baselines": baselines}
-        self.history.record_eval(self.step_count, result)
-        self.best.offer(self.step_count, result, self._capture)
+        if record:
+            self.history.record_eval(self.step_count, result)
+            self.best.offer(self.step_count, result, self._capture)
         return result
 
     # ------------------------------------------------------------------ state
@@ -290,6 +301,7 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles):
         self.sample_rng.bit_generator.state = copy.deepcopy(snap["sample_rng"])
         self._guard = snap["guard"].copy()
         self.history = snap["history"].copy()
+        self.snapshots.forget_after(self.step_count)
         if "best" in snap:
             self.best = snap["best"].copy()
 
@@ -308,6 +320,7 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles):
         self._put(target)
         self.history.truncate_to_step(self.step_count)
         self.best.forget_after(self.step_count)
+        self.snapshots.forget_after(self.step_count)
         kept = tuple(s for s in self._guard.kept if s["step_count"] <= self.step_count)
         self._reset_guard(kept, target["losses"], target.get("first_loss"))
         return self.step_count
@@ -317,3 +330,15 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles):
         the learning rate / 10 and, if norm clipping is off, ``clip_norm`` 1.0; empty when not
         diverged) and ``text``, the same in a sentence for users with the cause."""
         return self._guard.advice(self.train_config, self.healthy_step)
+
+
+def _once(make):
+    """``make`` as a function that makes its value on the first call and returns it after."""
+    made: list = []
+
+    def get():
+        if not made:
+            made.append(make())
+        return made[0]
+
+    return get

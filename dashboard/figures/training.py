@@ -38,13 +38,27 @@ def loss_figure(
     *,
     loss_label: str = "loss",
     start_step: int = 0,
+    branches: list[tuple[np.ndarray, np.ndarray]] = (),
+    marker_step: int | None = None,
 ) -> go.Figure:
     """Training loss per step and validation loss per evaluation on a log y-axis.
 
     Non-positive and non-finite values are dropped (a log axis cannot place them). ``start_step``
     is the step a loaded model starts from, where its history (empty at first) begins.
+    ``branches`` are the training losses (steps, losses) of futures abandoned by going back to
+    an earlier step, drawn faded behind the curve; ``marker_step`` marks the step looked at.
     """
     fig = go.Figure()
+    for k, (xs, ys) in enumerate(branches):
+        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        keep = np.isfinite(ys) & (ys > 0)
+        fig.add_trace(
+            go.Scatter(
+                x=f32(xs[keep]), y=f32(ys[keep]), name="abandoned", mode="lines", opacity=0.35,
+                line={"color": TRAIN_COLOR, "width": 1.2, "dash": "dot"}, showlegend=k == 0,
+                legendgroup="abandoned", hoverinfo="skip",
+            )
+        )  # fmt: skip
     for xs, ys, name, color, mode in (
         (steps, train_loss, "training", TRAIN_COLOR, "lines"),
         (eval_steps, val_loss, "validation", VAL_COLOR, "lines+markers"),
@@ -74,6 +88,10 @@ def loss_figure(
     elif np.asarray(steps).size == 0:
         note(fig, NO_STEPS_YET + "<br>(the dot is the loss of the untrained model)", center=True)
         fig.update_xaxes(range=[0, 10])
+    if marker_step is not None:
+        fig.add_vline(x=marker_step, line={"color": "#444", "width": 1.5, "dash": "dash"})
+        fig.add_annotation(x=marker_step, y=1, yref="paper", text=f"step {marker_step:,}", showarrow=False,
+                           xanchor="left", yanchor="top", font={"size": 11})  # fmt: skip
     return base_layout(fig, title="Loss", revision="loss")
 
 

@@ -9,7 +9,8 @@ import streamlit as st
 
 from dashboard import actions, callbacks, charts, controls, layout, plot, session
 from dashboard.format import finite, fmt, format_epoch
-from dashboard.sections import through_time
+from dashboard.lessons import LESSONS
+from dashboard.sections import rewind, through_time
 from dashboard.session import Run, Session
 from rnn_core.settings import PRESETS, SCHEMA, group
 
@@ -39,6 +40,9 @@ def settings_column() -> None:
     """Preset picker and every run setting: the ones that rebuild the model, then the live ones."""
     sess = session.get()
     kind = sess.dataset.kind if sess.dataset is not None else ""
+    if sess.view.present:
+        lesson_settings(sess, kind)
+        return
     with st.container(border=True):
         st.selectbox("Preset", list(PRESETS), format_func=lambda k: PRESETS[k].label,
                      **controls.view_kwargs("preset"))  # fmt: skip
@@ -55,6 +59,17 @@ def settings_column() -> None:
     controls.settings_grid(live, name="live", disabled=off)
 
 
+def lesson_settings(sess: Session, kind: str) -> None:
+    """Presentation mode: the open lesson's own settings only (none without a lesson)."""
+    lesson = LESSONS.get(sess.view.lesson)
+    if lesson is None:
+        st.caption(
+            "Presentation mode shows no settings here; switch it off under **Lessons** in the sidebar."
+        )
+        return
+    controls.settings_grid(list(lesson.controls), name="lesson", disabled=_not_applicable(sess, kind))
+
+
 def run_buttons() -> None:
     sess = session.get()
     moving = sess.state.moving
@@ -67,14 +82,21 @@ def run_buttons() -> None:
         st.button(
             "Step", on_click=callbacks.step, help="One optimizer update.", key=session.button_key("step")
         )
-        st.number_input("N", 1, 100_000, step=10, help="Steps taken by Step ×N.", width=90,
-                        **controls.view_kwargs("step_n"))  # fmt: skip
-        st.button("Step ×N", on_click=callbacks.step_n, key=session.button_key("step_n"))
+        full = not sess.view.present  # presentation mode: Start, Pause, Step and Reset only
+        if full:
+            st.number_input("N", 1, 100_000, step=10, help="Steps taken by Step ×N.", width=90,
+                            **controls.view_kwargs("step_n"))  # fmt: skip
+            st.button("Step ×N", on_click=callbacks.step_n, key=session.button_key("step_n"))
         st.button("Reset", on_click=callbacks.request_reset, help="Re-initialise with the same seed.",
                   key=session.button_key("reset"))  # fmt: skip
-        st.select_slider(
-            "Speed (updates per refresh)", SPEED_CHOICES, width=170, **controls.view_kwargs("speed")
-        )
+        if full:
+            st.select_slider(
+                "Speed (updates per refresh)", SPEED_CHOICES, width=170, **controls.view_kwargs("speed")
+            )
+    _rebuild_notice(sess)
+
+
+def _rebuild_notice(sess: Session) -> None:
     pending = actions.rebuild_notes(sess)
     if pending:
         st.warning(
@@ -229,6 +251,9 @@ def live_panels() -> None:
     divergence_notice(sess, run)
     with st.container():  # one place whether or not it holds a button: the charts below keep theirs
         best_notice(sess, run)
+    with st.container():  # the same for the rewind slider, shown only while paused
+        rewind.control(sess, run)
+    run = rewind.shown(sess, run)  # the run itself, or the look at an earlier kept step
     found = through_time.latest(run)
     metrics_row(sess, run, found)
     panels = st.container(key=layout.PANELS)

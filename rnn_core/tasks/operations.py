@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core import gradcheck, through_time
+from rnn_core import gradcheck, slow_motion, through_time
 from rnn_core.errors import PlaygroundError
 from rnn_core.tasks import TASKS
 from rnn_core.threads import single_thread
@@ -131,3 +131,12 @@ class TaskOperations:
                 self.network, x, upstream, rng=rng, budget_seconds=budget_seconds,
                 entries_per_param=entries_per_param,
             )  # fmt: skip
+
+    def slow_motion(self, split: str = "val", index: int = 0, last_only: bool = False) -> dict[str, Any]:
+        """One window's forward and backward pass step by step, and the step they belong to
+        (:func:`rnn_core.slow_motion.window_trace`)."""
+        with single_thread():
+            found = slow_motion.window_trace(
+                self.task, self.network, split, int(index), last_only=bool(last_only)
+            )
+        return {**found, "step": int(getattr(self, "step_count", 0))}
