@@ -65,13 +65,11 @@ class BestWeights:
 
 class BestKeeping:
     """Mixin of :class:`~rnn_core.trainer.Trainer`: early stopping and going back to the best
-    weights (needs ``best``, ``step_count``, ``train_config``, ``history``, ``evaluate``,
-    ``_put`` and ``_reset_guard``)."""
+    weights (needs ``best``, ``step_count``, ``train_config``, ``evaluate`` and ``_back_to``)."""
 
     best: BestWeights
     step_count: int
     train_config: Any
-    history: Any
 
     def early_stop_due(self, since: int = 0) -> bool:
         """Whether ``patience`` steps have passed without a better validation score, and as many
@@ -96,8 +94,4 @@ class BestKeeping:
         snap = self.best.capture
         if snap is None:
             raise PlaygroundError("no validation score has been kept yet: train and evaluate first")
-        self._put(snap)
-        self.history.truncate_to_step(self.step_count)
-        self._reset_guard((), snap["losses"], snap.get("first_loss"))
-        self.snapshots.forget_after(self.step_count)
-        return self.step_count
+        return self._back_to(snap)

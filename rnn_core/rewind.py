@@ -146,14 +146,12 @@ class Snapshots:
 
 class Rewinding:
     """Mixin of :class:`~rnn_core.trainer.Trainer`: look at the model of a kept step, or go back to
-    it and train on from there (needs ``snapshots``, ``network``, ``history``, ``best``,
-    ``step_count``, ``_put`` and ``_reset_guard``)."""
+    it and train on from there (needs ``snapshots``, ``network``, ``step_count`` and
+    ``_back_to``)."""
 
     snapshots: Snapshots
     step_count: int
     network: Any
-    history: Any
-    best: Any
 
     @property
     def rewind_summary(self) -> dict[str, Any]:
@@ -180,13 +178,6 @@ class Rewinding:
         """Go back to the kept ``step`` (weights, optimizer state, generators, batch position,
         step count, the history up to it) and forget every later snapshot; the settings stay.
         Training on gives the same steps as a run paused at that step and continued."""
-        snap = self.snapshots.get(step)
-        self._put(snap)
-        self.history.truncate_to_step(self.step_count)
-        self.best.forget_after(self.step_count)
-        self._reset_guard((), snap["losses"], snap.get("first_loss"))
-        self.snapshots.forget_after(self.step_count)
-        return self.step_count
+        return self._back_to(self.snapshots.get(step))
 
-    _put: Callable[[dict[str, Any]], None]
-    _reset_guard: Callable[..., None]
+    _back_to: Callable[[dict[str, Any]], int]

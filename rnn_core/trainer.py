@@ -317,12 +317,18 @@ class Trainer(TaskOperations, BestKeeping, ModelFiles, Rewinding):
         target = self._guard.target(self.step_count + 1)
         if target is None:
             raise PlaygroundError("no healthy state is kept to roll back to; reset the model instead")
-        self._put(target)
+        kept = tuple(s for s in self._guard.kept if s["step_count"] <= target["step_count"])
+        return self._back_to(target, kept)
+
+    def _back_to(self, snap: dict[str, Any], kept: tuple = ()) -> int:
+        """Return to the kept state ``snap`` (a :meth:`_capture`), forgetting what came after it:
+        the history's later rows, a later best, later rewind snapshots; the divergence guard
+        starts again from ``kept`` (healthy states up to it) and the losses it had then."""
+        self._put(snap)
         self.history.truncate_to_step(self.step_count)
         self.best.forget_after(self.step_count)
         self.snapshots.forget_after(self.step_count)
-        kept = tuple(s for s in self._guard.kept if s["step_count"] <= self.step_count)
-        self._reset_guard(kept, target["losses"], target.get("first_loss"))
+        self._reset_guard(kept, snap["losses"], snap.get("first_loss"))
         return self.step_count
 
     def divergence_advice(self) -> dict[str, Any]:
