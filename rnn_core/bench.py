@@ -10,7 +10,8 @@ batch, in the scenario's dtype on both sides):
 
 Two more rows per scenario make the distance to the hardware and the trainer's own cost
 visible: the *floor*, only the matrix products a step cannot avoid (:func:`floor_stepper`), with
-each engine's fraction of it; and a :class:`~rnn_core.trainer.Trainer`'s steps/s (its metrics,
+each engine's fraction of it (also with both at one thread, the setting a run trains at in the
+app's workers); and a :class:`~rnn_core.trainer.Trainer`'s steps/s (its metrics,
 history and divergence guard) against the bare network step on the same model, task and
 minibatches (:func:`trainer_steppers`, on a built-in data set of the scenario's kind), the two
 stepping in turn (:func:`_paired_rates`).
@@ -343,6 +344,10 @@ def run_bench(
         entry["ratio"] = entry["numpy"]["steps_per_s"] / entry["torch"]["steps_per_s"] if have_torch else None
         floor = entry["floor"]["steps_per_s"]
         entry["of_floor"] = {s: entry[s]["steps_per_s"] / floor for s in ("numpy", "torch") if entry[s]}
+        # The same at one thread each, the setting a run trains at in the app's workers: at two
+        # the floor's few large products split over both cores, the engine's smaller ones do not.
+        one = {s: entry[s]["by_threads"].get(1) for s in ("numpy", "floor")}
+        entry["of_floor_1t"] = one["numpy"] / one["floor"] if one["numpy"] and one["floor"] else None
         entry["trainer_over_bare"] = entry["trainer"]["steps_per_s"] / entry["bare"]["steps_per_s"]
         result["scenarios"][name] = entry
     if not as_json:
@@ -365,10 +370,13 @@ def format_table(result: dict) -> str:
         ratio = f"{e['ratio']:.2f}" if e["ratio"] is not None else "-"
         lines.append(f"{name:<8} {rate(e, 'numpy'):>15} {rate(e, 'torch'):>14} {ratio:>6}  {e['title']}")
     lines.append("")
-    lines.append(f"{'scenario':<8} {'floor steps/s':>15} {'engine/floor':>13} {'torch/floor':>12}")
+    lines.append(f"{'scenario':<8} {'floor steps/s':>15} {'engine/floor':>13} {'torch/floor':>12} "
+                 f"{'engine/floor, both 1 thread':>28}")  # fmt: skip
     for name, e in result["scenarios"].items():
         torch_share = f"{e['of_floor']['torch']:.2f}" if "torch" in e["of_floor"] else "-"
-        lines.append(f"{name:<8} {rate(e, 'floor'):>15} {e['of_floor']['numpy']:>13.2f} {torch_share:>12}")
+        single = f"{e['of_floor_1t']:.2f}" if e.get("of_floor_1t") is not None else "-"
+        lines.append(f"{name:<8} {rate(e, 'floor'):>15} {e['of_floor']['numpy']:>13.2f} {torch_share:>12} "
+                     f"{single:>28}")  # fmt: skip
     lines.append("")
     lines.append(f"{'scenario':<8} {'Trainer steps/s':>15} {'bare steps/s':>13} {'Trainer/bare':>12}  data "
                  "(both at the Trainer's own BLAS setting)")  # fmt: skip

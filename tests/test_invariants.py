@@ -385,6 +385,8 @@ def test_bench_prints_the_floor_and_the_trainers_overhead(capsys):
     for side in ("floor", "trainer", "bare"):
         assert e[side]["steps_per_s"] > 0
     assert e["of_floor"]["numpy"] == pytest.approx(e["numpy"]["steps_per_s"] / e["floor"]["steps_per_s"])
+    one = e["numpy"]["by_threads"][1] / e["floor"]["by_threads"][1]
+    assert "both 1 thread" in table and e["of_floor_1t"] == pytest.approx(one)
     assert e["trainer_over_bare"] == pytest.approx(e["trainer"]["steps_per_s"] / e["bare"]["steps_per_s"])
 
 
