@@ -364,7 +364,7 @@ def test_single_thread_limits_blas_and_restores():
 def test_bench_measures_both_sides(capsys):
     from rnn_core import bench
 
-    result = bench.run_bench(reps=1, seconds=0.0, threads=(1,), min_steps=1)
+    result = bench.run_bench(reps=1, seconds=0.0, threads=(1,), min_steps=1, scenarios=["S1", "S2"])
     table = capsys.readouterr().out
     for name in ("S1", "S2"):
         assert f"\n{name} " in table

@@ -201,7 +201,7 @@ def test_a_session_sticks_to_its_replica_across_pages_reloads_and_tabs(visitor):
     v = visitor()
     v.open()
     name = v.replica()
-    for title in ("Data", "Predict", "Model", "Train"):
+    for title in ("Data", "Train"):
         nav(v.page, title)
         assert v.replica() == name, f"on the {title} page"
     v.page.reload()

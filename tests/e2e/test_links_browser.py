@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import IDLE_APP
-from tests.e2e.test_app_browser import button, metric_value, nav, step_count, wait_until
+from tests.e2e.test_app_browser import button, nav, step_count, wait_until
 from tests.e2e.test_state_browser import choose, set_number, shown, sidebar_text
 
 
@@ -46,20 +46,6 @@ def history_losses(page: Page, tmp_path, name: str) -> list[str]:
     return [row["loss"] for row in rows if row.get("loss")]
 
 
-def settled_rmse(page: Page) -> str:
-    """The Validation RMSE tile once it stops changing (an exact evaluation of the paused
-    weights; the Training loss tile is the recent minibatches' and depends on how the steps
-    were taken, so the per-step losses are compared through the history instead)."""
-    last: list = [None]
-
-    def same_twice():
-        now = metric_value(page, "Validation RMSE")
-        same, last[0] = now == last[0], now
-        return same and now
-
-    return wait_until(same_twice, 20, "the paused numbers to settle", poll=1.0)
-
-
 def pause_and_settle(page: Page) -> int:
     button(page, "Pause").click()
     expect(button(page, "Start")).to_be_enabled()
@@ -85,7 +71,6 @@ def test_a_copied_link_in_a_fresh_context_trains_the_same_steps_and_numbers(
     # the page drawn anew after the visit to Model shows the run's last step and its numbers
     wait_until(lambda: step_count(page) == len(ours), 10, "the page to show the paused step")
     steps = len(ours)
-    rmse = settled_rmse(page)
     shown_link = copied_link(page)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url)
     copy = page.get_by_test_id("stSidebar").locator(".rnn-copy-link button")
@@ -108,14 +93,10 @@ def test_a_copied_link_in_a_fresh_context_trains_the_same_steps_and_numbers(
         wait_until(lambda: step_count(tab) >= steps, 30, f"{steps} steps in the fresh context")
         pause_and_settle(tab)
         theirs = history_losses(tab, tmp_path, "from-link")
-        assert theirs[:steps] == ours  # the same steps, the same numbers
-        # The same Step-N numbers on the page: from the same start, exactly as many steps.
-        button(tab, "Reset").click()
-        wait_until(lambda: step_count(tab) == 0, 20, "the reset")
-        set_number(tab, "N", str(steps))
-        button(tab, "Step ×N").click()
-        wait_until(lambda: step_count(tab) == steps and "paused" in sidebar_text(tab), 30, f"step {steps}")
-        assert settled_rmse(tab) == rmse
+        # The same steps and the same numbers: the Step-N loss of every step the original took
+        # (the Training loss tile averages the recent minibatches, which depends on where a
+        # refresh fell, so the per-step losses are compared).
+        assert theirs[:steps] == ours
     finally:
         tab.context.close()
 
