@@ -89,19 +89,15 @@ def random_state(net, rng):
     return rng.normal(0, 0.5, shape)
 
 
-@pytest.mark.parametrize(
-    ("cell", "act", "head", "layers", "bptt"),
-    [
-        (c, a, h, n, k)
-        for (c, a), h, n, k in itertools.product(CELLS, ("regression", "text"), (1, 2), (None, 3))
-    ],
-)
-def test_outputs_and_gradients_equal_torch(cell, act, head, layers, bptt):
-    net, rng = build(cell, act, head, layers)
-    x = random_inputs(net, rng)
-    s0 = random_state(net, rng)
+def against_torch(net, x, s0, upstream_for, bptt):
+    """One forward and backward pass of ``net`` and of its PyTorch twin from the same inputs
+    ``x``, state ``s0`` and upstream gradient (``upstream_for(output shape)``, drawn after the
+    forward pass): ``(ours, theirs, dx, grads)``, where ``ours`` and ``theirs`` hold the outputs,
+    final states, initial-state gradients, input gradient (float inputs) and every parameter's
+    gradient by name, ``dx`` is the engine's input gradient and ``grads`` its parameter gradients."""
+    cell, head = net.config.cell, net.config.head
     out, state, cache = net.forward(x, s0)
-    upstream = rng.normal(size=out.shape)
+    upstream = upstream_for(out.shape)
     grads, dx, ds0 = net.backward(upstream, cache, bptt=bptt)
 
     rnn, lin = torch_twin(net)
@@ -113,8 +109,7 @@ def test_outputs_and_gradients_equal_torch(cell, act, head, layers, bptt):
     tout, tstate = torch_forward(net, rnn, lin, xt, st, bptt)
     (tout * torch.from_numpy(upstream)).sum().backward()
 
-    ours = {"output": out}
-    theirs = {"output": tout.detach().numpy()}
+    ours, theirs = {"output": out}, {"output": tout.detach()}
     if cell == "lstm":
         ours.update(h_T=state[0], c_T=state[1], dh0=ds0[0], dc0=ds0[1])
         theirs.update(h_T=tstate[0].detach(), c_T=tstate[1].detach(), dh0=st[0].grad, dc0=st[1].grad)
@@ -123,11 +118,24 @@ def test_outputs_and_gradients_equal_torch(cell, act, head, layers, bptt):
         theirs.update(h_T=tstate.detach(), dh0=st.grad)
     if head == "regression":
         ours["dx"], theirs["dx"] = dx, xt.grad
-    else:
-        assert dx is None
     for name, p in torch_params(rnn, lin).items():
         ours[f"d {name}"], theirs[f"d {name}"] = grads[name], p.grad
-    theirs = {k: np.asarray(v) for k, v in theirs.items()}
+    return ours, {k: np.asarray(v) for k, v in theirs.items()}, dx, grads
+
+
+@pytest.mark.parametrize(
+    ("cell", "act", "head", "layers", "bptt"),
+    [
+        (c, a, h, n, k)
+        for (c, a), h, n, k in itertools.product(CELLS, ("regression", "text"), (1, 2), (None, 3))
+    ],
+)
+def test_outputs_and_gradients_equal_torch(cell, act, head, layers, bptt):
+    net, rng = build(cell, act, head, layers)
+    x = random_inputs(net, rng)
+    s0 = random_state(net, rng)
+    ours, theirs, dx, _ = against_torch(net, x, s0, lambda shape: rng.normal(size=shape), bptt)
+    assert head == "regression" or dx is None
     assert_close(ours, theirs, atol=1e-9, rtol=1e-9, what=f"{cell}/{act}/{head}/L{layers}/bptt={bptt}")
 
 
@@ -219,34 +227,11 @@ def test_float32_outputs_and_gradients_equal_torch_float32(cell, act, head, laye
         x = x.astype(np.float32)
     s0 = random_state(net, rng)
     s0 = tuple(s.astype(np.float32) for s in s0) if cell == "lstm" else s0.astype(np.float32)
-    out, state, cache = net.forward(x, s0)
-    upstream = rng.normal(size=out.shape).astype(np.float32)
-    grads, dx, ds0 = net.backward(upstream, cache, bptt=bptt)
-    # the fast path stays in float32 throughout: nothing comes back upcast
-    assert out.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
-
-    rnn, lin = torch_twin(net)
-    xt = torch_input(net, x).requires_grad_(head == "regression")
-    st = (
-        tuple(torch.tensor(s, requires_grad=True) for s in s0)
-        if cell == "lstm"
-        else torch.tensor(s0, requires_grad=True)
+    ours, theirs, _, grads = against_torch(
+        net, x, s0, lambda shape: rng.normal(size=shape).astype(np.float32), bptt
     )
-    tout, tstate = torch_forward(net, rnn, lin, xt, st, bptt)
-    (tout * torch.from_numpy(upstream)).sum().backward()
-
-    ours, theirs = {"output": out}, {"output": tout.detach()}
-    if cell == "lstm":
-        ours.update(h_T=state[0], c_T=state[1], dh0=ds0[0], dc0=ds0[1])
-        theirs.update(h_T=tstate[0].detach(), c_T=tstate[1].detach(), dh0=st[0].grad, dc0=st[1].grad)
-    else:
-        ours.update(h_T=state, dh0=ds0)
-        theirs.update(h_T=tstate.detach(), dh0=st.grad)
-    if head == "regression":
-        ours["dx"], theirs["dx"] = dx, xt.grad
-    for name, p in torch_params(rnn, lin).items():
-        ours[f"d {name}"], theirs[f"d {name}"] = grads[name], p.grad
-    theirs = {k: np.asarray(v) for k, v in theirs.items()}
+    # the fast path stays in float32 throughout: nothing comes back upcast
+    assert ours["output"].dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
     scale = max(float(np.abs(v).max()) for v in theirs.values())
     assert_close(
         ours, theirs, atol=F32_TOL * scale, rtol=F32_TOL, what=f"float32 {cell}/{act}/{head}/L{layers}"
